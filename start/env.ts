@@ -1,0 +1,57 @@
+/*
+ * Validates the environment at boot, so a missing or malformed variable stops the application
+ * with a message naming it. Every variable is described in docs/configuration.md.
+ */
+
+import { Env } from '@adonisjs/core/env'
+
+export default await Env.create(new URL('../', import.meta.url), {
+  NODE_ENV: Env.schema.enum(['development', 'production', 'test'] as const),
+  PORT: Env.schema.number(),
+  HOST: Env.schema.string({ format: 'host' }),
+  LOG_LEVEL: Env.schema.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const),
+  APP_KEY: Env.schema.secret(),
+  APP_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+  SESSION_DRIVER: Env.schema.enum(['cookie', 'memory'] as const),
+
+  /*
+   * Secret vault: base64 of 32 random bytes. When unset, the vault derives its key from APP_KEY.
+   */
+  MASTER_KEY: Env.schema.secret.optional(),
+
+  /*
+   * Metadata database: SQLite by default, PostgreSQL with DB_CONNECTION=pg.
+   */
+  DB_CONNECTION: Env.schema.enum.optional(['sqlite', 'pg'] as const),
+  SQLITE_PATH: Env.schema.string.optional(),
+  PG_HOST: Env.schema.string.optional(),
+  PG_PORT: Env.schema.number.optional(),
+  PG_USER: Env.schema.string.optional(),
+  PG_PASSWORD: Env.schema.secret.optional(),
+  PG_DB_NAME: Env.schema.string.optional(),
+
+  /*
+   * Outgoing mail. Values set here override the SMTP settings page and lock its fields.
+   */
+  SMTP_HOST: Env.schema.string.optional(),
+  SMTP_PORT: Env.schema.number.optional(),
+  SMTP_SECURE: Env.schema.boolean.optional(),
+  SMTP_USERNAME: Env.schema.string.optional(),
+  SMTP_PASSWORD: Env.schema.secret.optional(),
+  MAIL_FROM_ADDRESS: Env.schema.string.optional(),
+  MAIL_FROM_NAME: Env.schema.string.optional(),
+
+  /*
+   * Sign-in providers. A provider's button appears when its id and secret are set here or in
+   * the panel.
+   */
+  GITHUB_CLIENT_ID: Env.schema.string.optional(),
+  GITHUB_CLIENT_SECRET: Env.schema.secret.optional(),
+  GOOGLE_CLIENT_ID: Env.schema.string.optional(),
+  GOOGLE_CLIENT_SECRET: Env.schema.secret.optional(),
+  GITLAB_CLIENT_ID: Env.schema.string.optional(),
+  GITLAB_CLIENT_SECRET: Env.schema.secret.optional(),
+  GITLAB_BASE_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+
+  LIMITER_STORE: Env.schema.enum.optional(['database', 'memory'] as const),
+})

@@ -1,7 +1,6 @@
 /*
- * The panel's routes.
+ * The controller's routes, one file per area.
  */
 
-import router from '@adonisjs/core/services/router'
-
-router.on('/').render('pages/home').as('home')
+import './routes/panel.js'
+import './routes/agent_api.js'

@@ -1,0 +1,89 @@
+import { createWriteStream } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { pipeline } from 'node:stream/promises'
+import app from '@adonisjs/core/services/app'
+import type { HttpContext } from '@adonisjs/core/http'
+import Job from '#models/job'
+import { completeJobValidator, jobEventsValidator } from '#validators/agent_api'
+import { renewLease } from '#services/jobs/lease_jobs'
+import { appendJobEvents, type IncomingJobEvent } from '#services/jobs/append_job_events'
+import { completeJob, LeaseLostError } from '#services/jobs/complete_job'
+
+/** The error body returned when the agent no longer holds a job's lease. */
+function leaseLost(jobId: string) {
+  return {
+    error: {
+      code: 'LEASE_LOST',
+      message: `Job ${jobId} is not leased by this agent any more (its lease expired, or it was cancelled or completed). Stop working on it.`,
+    },
+  }
+}
+
+/** Where the archive an `extract` job uploads is kept for the user's download. */
+export function extractUploadPath(jobId: string) {
+  return app.tmpPath('downloads', `${jobId}.tar`)
+}
+
+/** Calls an agent makes while it works on a leased job. */
+export default class JobsController {
+  /** Extends the lease and says whether cancellation was requested. */
+  async renew({ params, response, agent }: HttpContext) {
+    const job = await renewLease(params.id, agent)
+    if (!job) {
+      return response.conflict(leaseLost(params.id))
+    }
+
+    return {
+      leaseExpiresAt: job.leaseExpiresAt?.toISO(),
+      cancelRequested: job.cancelRequestedAt !== null,
+    }
+  }
+
+  /** Stores log lines and progress. */
+  async events({ params, request, response, agent }: HttpContext) {
+    const { events } = await request.validateUsing(jobEventsValidator)
+    const job = await this.findLeased(params.id, agent.id)
+    if (!job) {
+      return response.conflict(leaseLost(params.id))
+    }
+
+    await appendJobEvents(job, events as IncomingJobEvent[])
+    return response.noContent()
+  }
+
+  /** Receives the tar stream of an `extract` job, streamed to disk, never held in memory. */
+  async upload({ params, request, response, agent }: HttpContext) {
+    const job = await this.findLeased(params.id, agent.id)
+    if (!job || job.kind !== 'extract') {
+      return response.conflict(leaseLost(params.id))
+    }
+
+    const target = extractUploadPath(job.id)
+    await mkdir(app.tmpPath('downloads'), { recursive: true })
+    await pipeline(request.request, createWriteStream(target, { mode: 0o600 }))
+    return response.noContent()
+  }
+
+  /** Records how the job ended. */
+  async complete({ params, request, response, agent }: HttpContext) {
+    const completion = await request.validateUsing(completeJobValidator)
+
+    try {
+      const job = await completeJob(params.id, agent, completion)
+      return { status: job.status }
+    } catch (error) {
+      if (error instanceof LeaseLostError) {
+        return response.conflict(leaseLost(params.id))
+      }
+      throw error
+    }
+  }
+
+  private findLeased(jobId: string, agentId: string) {
+    return Job.query()
+      .where('id', jobId)
+      .where('leased_by', agentId)
+      .whereIn('status', ['leased', 'running'])
+      .first()
+  }
+}

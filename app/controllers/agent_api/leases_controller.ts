@@ -1,0 +1,43 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import { DateTime } from 'luxon'
+import { leaseValidator } from '#validators/agent_api'
+import { leaseJobs } from '#services/jobs/lease_jobs'
+import { expireLeases } from '#services/jobs/expire_leases'
+import { buildLeasePayload } from '#services/jobs/lease_payload'
+import { waitForQueuedJob } from '#services/jobs/job_signals'
+
+/** Seconds between database checks while a long poll waits. */
+const POLL_CHECK_SECONDS = 2
+
+/**
+ * Hands queued jobs to an agent. The request waits up to `waitSeconds` for a job and returns
+ * 204 when none came.
+ */
+export default class LeasesController {
+  async store({ request, response, agent }: HttpContext) {
+    const { capacity, waitSeconds = 25 } = await request.validateUsing(leaseValidator)
+    const deadline = Date.now() + waitSeconds * 1000
+    const closed = new AbortController()
+    request.request.once('close', () => closed.abort())
+
+    agent.lastSeenAt = DateTime.now()
+    await agent.save()
+
+    while (!closed.signal.aborted) {
+      await expireLeases()
+      const jobs = await leaseJobs(agent, Math.min(capacity, 1))
+
+      if (jobs.length > 0) {
+        return { job: await buildLeasePayload(jobs[0], agent) }
+      }
+
+      const remaining = deadline - Date.now()
+      if (remaining <= 0) {
+        break
+      }
+      await waitForQueuedJob(Math.min(remaining, POLL_CHECK_SECONDS * 1000), closed.signal)
+    }
+
+    return response.noContent()
+  }
+}

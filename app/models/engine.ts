@@ -1,0 +1,36 @@
+import { column } from '@adonisjs/lucid/orm'
+import { UuidModel } from './uuid_model.js'
+import { jsonColumn } from './json_column.js'
+
+/** An engine bundle known to the controller. Only accepted bundles are shipped to agents. */
+export default class Engine extends UuidModel {
+  @column()
+  declare engineId: string
+
+  @column()
+  declare version: string
+
+  @column()
+  declare digest: string
+
+  @column()
+  declare keyId: string | null
+
+  @column()
+  declare source: 'workspace' | 'package' | 'upload'
+
+  @column()
+  declare status: 'accepted' | 'rejected'
+
+  @column()
+  declare rejectionReason: string | null
+
+  @jsonColumn()
+  declare manifest: Record<string, any> | null
+
+  @jsonColumn()
+  declare signature: Record<string, any> | null
+
+  @column()
+  declare bundlePath: string
+}

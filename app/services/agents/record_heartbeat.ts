@@ -1,0 +1,61 @@
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import type Agent from '#models/agent'
+import type { Inventory } from '#models/agent'
+import Job from '#models/job'
+import { syncDockerResources } from '#services/agents/sync_docker_resources'
+
+/** A heartbeat as the agent sends it. */
+export interface Heartbeat {
+  agentVersion: string
+  dockerVersion?: string | null
+  concurrency: number
+  runningJobs: string[]
+  inventory: Inventory
+  rejectedEngines?: { digest: string; reason: string; code?: string }[]
+}
+
+/**
+ * Records a heartbeat: versions, capacity and the host's inventory; refreshes the resources of a
+ * plain Docker host; notes engine bundles the agent refused. Returns the ids of the agent's jobs
+ * whose cancellation was requested.
+ */
+export async function recordHeartbeat(agent: Agent, heartbeat: Heartbeat) {
+  agent.merge({
+    agentVersion: heartbeat.agentVersion,
+    dockerVersion: heartbeat.dockerVersion ?? null,
+    concurrency: heartbeat.concurrency,
+    inventory: heartbeat.inventory,
+    lastSeenAt: DateTime.now(),
+  })
+  await agent.save()
+
+  await agent.load('instance')
+  if (agent.instance.kind === 'docker' && agent.serverId) {
+    await syncDockerResources(agent.instanceId, agent.serverId, heartbeat.inventory)
+  }
+
+  for (const rejected of heartbeat.rejectedEngines ?? []) {
+    await recordRejectedEngine(agent, rejected)
+  }
+
+  const cancelled = await Job.query()
+    .where('leased_by', agent.id)
+    .whereIn('status', ['leased', 'running'])
+    .whereNotNull('cancel_requested_at')
+    .select('id')
+
+  return cancelled.map((job) => job.id)
+}
+
+/** Marks a bundle the agent refused as rejected, with the agent's reason. */
+async function recordRejectedEngine(
+  agent: Agent,
+  rejected: { digest: string; reason: string; code?: string }
+) {
+  const reason = `Refused by agent ${agent.hostname} (${agent.id}): ${rejected.code ? `${rejected.code}: ` : ''}${rejected.reason}`
+  await db.from('engines').where('digest', rejected.digest).update({
+    status: 'rejected',
+    rejection_reason: reason.slice(0, 2000),
+  })
+}

@@ -3,7 +3,6 @@ import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import { DateTime } from 'luxon'
 import { UuidModel } from './uuid_model.js'
 import { booleanColumn, jsonColumn } from './json_column.js'
-import Instance from './instance.js'
 import Server from './server.js'
 
 /** A mount of a container, as an agent reports it. */
@@ -68,9 +67,6 @@ export default class Agent extends UuidModel {
 
   @column.dateTime()
   declare revokedAt: DateTime | null
-
-  @belongsTo(() => Instance)
-  declare instance: BelongsTo<typeof Instance>
 
   @belongsTo(() => Server)
   declare server: BelongsTo<typeof Server>

@@ -1,9 +1,6 @@
-import { column, hasMany } from '@adonisjs/lucid/orm'
-import type { HasMany } from '@adonisjs/lucid/types/relations'
+import { column } from '@adonisjs/lucid/orm'
+import type { DateTime } from 'luxon'
 import { UuidModel } from './uuid_model.js'
-import Agent from './agent.js'
-import Resource from './resource.js'
-import Server from './server.js'
 
 /** Where resources come from: a Coolify instance or a plain Docker host. */
 export default class Instance extends UuidModel {
@@ -24,14 +21,5 @@ export default class Instance extends UuidModel {
   declare enrollmentTokenHash: string | null
 
   @column.dateTime()
-  declare enrollmentTokenRotatedAt: import('luxon').DateTime | null
-
-  @hasMany(() => Agent)
-  declare agents: HasMany<typeof Agent>
-
-  @hasMany(() => Server)
-  declare servers: HasMany<typeof Server>
-
-  @hasMany(() => Resource)
-  declare resources: HasMany<typeof Resource>
+  declare enrollmentTokenRotatedAt: DateTime | null
 }

@@ -44,6 +44,9 @@ export default class Job extends UuidModel {
   declare destinationId: string | null
 
   @column()
+  declare snapshotId: string | null
+
+  @column()
   declare serverId: string | null
 
   @column()

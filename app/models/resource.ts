@@ -3,7 +3,6 @@ import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import type { DateTime } from 'luxon'
 import { UuidModel } from './uuid_model.js'
 import { booleanColumn, jsonColumn } from './json_column.js'
-import Instance from './instance.js'
 import Server from './server.js'
 
 /** A named Docker volume or a bind-mounted host folder that a resource uses. */
@@ -55,9 +54,6 @@ export default class Resource extends UuidModel {
 
   @column.dateTime()
   declare missingAt: DateTime | null
-
-  @belongsTo(() => Instance)
-  declare instance: BelongsTo<typeof Instance>
 
   @belongsTo(() => Server)
   declare server: BelongsTo<typeof Server>

@@ -21,6 +21,8 @@ export default class extends BaseSchema {
         .notNullable()
       table.string('resource_id', 36).nullable().references('resources.id').onDelete('SET NULL')
       table.string('destination_id', 36).nullable().references('destinations.id')
+      /** The snapshot a job reads, restores or deletes; for a backup, the one it writes. */
+      table.string('snapshot_id', 36).nullable()
       table.string('server_id', 36).nullable().references('servers.id').onDelete('SET NULL')
       /** The agent the job must run on, when only one may run it (for example a local destination). */
       table.string('agent_id', 36).nullable().references('agents.id').onDelete('SET NULL')

@@ -3,6 +3,7 @@ import db from '@adonisjs/lucid/services/db'
 import type Agent from '#models/agent'
 import type { Inventory } from '#models/agent'
 import Job from '#models/job'
+import Instance from '#models/instance'
 import { syncDockerResources } from '#services/agents/sync_docker_resources'
 
 /** A heartbeat as the agent sends it. */
@@ -30,8 +31,8 @@ export async function recordHeartbeat(agent: Agent, heartbeat: Heartbeat) {
   })
   await agent.save()
 
-  await agent.load('instance')
-  if (agent.instance.kind === 'docker' && agent.serverId) {
+  const instance = await Instance.findOrFail(agent.instanceId)
+  if (instance.kind === 'docker' && agent.serverId) {
     await syncDockerResources(agent.instanceId, agent.serverId, heartbeat.inventory)
   }
 

@@ -14,6 +14,7 @@ export interface EnqueueJobInput {
   payload: Record<string, unknown>
   resourceId?: string | null
   destinationId?: string | null
+  snapshotId?: string | null
   /** Any online agent of this server may run the job. */
   serverId?: string | null
   /** Only this agent may run the job (for example the host of a local destination). */
@@ -34,6 +35,7 @@ export async function enqueueJob(input: EnqueueJobInput) {
     payload: input.payload,
     resourceId: input.resourceId ?? null,
     destinationId: input.destinationId ?? null,
+    snapshotId: input.snapshotId ?? null,
     serverId: input.serverId ?? null,
     agentId: input.agentId ?? null,
     requestedBy: input.requestedBy ?? null,

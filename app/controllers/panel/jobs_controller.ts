@@ -28,7 +28,16 @@ export default class JobsController {
       .firstOrFail()
     const events = await JobEvent.query().where('job_id', job.id).where('type', 'log').orderBy('id')
     const snapshot = job.payload.snapshotId ? await Snapshot.find(job.payload.snapshotId) : null
-    return view.render('pages/jobs/show', { job, events, snapshot, channel: jobChannel(job.id) })
+    const logText = events
+      .map((event) => `${event.at.toFormat('HH:mm:ss')} ${event.level} ${event.message}\n`)
+      .join('')
+    return view.render('pages/jobs/show', {
+      job,
+      events,
+      logText,
+      snapshot,
+      channel: jobChannel(job.id),
+    })
   }
 
   /** Returns the job's state and new log lines as JSON, for pages without server-sent events. */

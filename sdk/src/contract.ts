@@ -114,7 +114,8 @@ export interface StoredSnapshot {
   tags: Record<string, string>
 }
 
-export type FileType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'fifo' | 'character' | 'block' | 'socket'
+export type FileType =
+  'file' | 'directory' | 'symlink' | 'hardlink' | 'fifo' | 'character' | 'block' | 'socket'
 
 /** One entry of a snapshot. */
 export interface FileEntry {
@@ -211,7 +212,9 @@ export interface EngineOperations {
    * Checks options beyond the JSON Schema (which the host has already applied). Returns a
    * message per invalid field; an empty object when the options are valid.
    */
-  validateOptions?(options: Record<string, unknown>): Promise<Record<string, string>> | Record<string, string>
+  validateOptions?(
+    options: Record<string, unknown>
+  ): Promise<Record<string, string>> | Record<string, string>
   backup(context: EngineContext, request: BackupRequest): Promise<BackupResult>
   listSnapshots(context: EngineContext): Promise<StoredSnapshot[]>
   listFiles(context: EngineContext, request: ListFilesRequest): Promise<FileEntry[]>

@@ -1,0 +1,7 @@
+export * from './digest.js'
+export * from './keys.js'
+export * from './signature.js'
+export * from './verify.js'
+export * from './pack.js'
+export * from './unpack.js'
+export { packTar, readTar, type TarFile } from './tar.js'

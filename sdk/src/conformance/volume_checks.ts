@@ -1,0 +1,303 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import type { BackupResult, EngineCapabilities, RestoreResult, SnapshotRef } from '../contract.js'
+import { CheckRunner, SkipCheck } from './check_runner.js'
+import type { CorpusVolume } from './corpus.js'
+import { callEngine, type CallSettings } from './engine_calls.js'
+import { compareTrees } from './compare_trees.js'
+import { checkListing } from './listing_checks.js'
+import { displayPath } from './path_bytes.js'
+import {
+  checkArtifacts,
+  checkGrowingFiles,
+  compareRestored,
+  isUnder,
+  warningNames,
+} from './tree_checks.js'
+import { treeDigest, type TreeDigest } from './tree_digest.js'
+import { checkVerify } from './verify_checks.js'
+
+/** State shared by the checks of one volume. */
+export interface VolumeRun {
+  volume: CorpusVolume
+  settings: CallSettings
+  capabilities: EngineCapabilities
+  checks: CheckRunner
+  /** Folder for this volume's restore targets. */
+  workDir: string
+  backup?: BackupResult
+  source?: TreeDigest
+}
+
+/** Runs every operation of the engine on one corpus volume and records the checks. */
+export async function checkVolume(
+  volume: CorpusVolume,
+  settings: CallSettings,
+  capabilities: EngineCapabilities,
+  checks: CheckRunner,
+  workDir: string
+): Promise<void> {
+  const run: VolumeRun = { volume, settings, capabilities, checks, workDir }
+  await fs.mkdir(workDir, { recursive: true })
+  const name = (check: string) => `${volume.name}: ${check}`
+
+  const backedUp = await checks.run(name('backup'), () => backupVolume(run))
+  if (!backedUp && run.backup === undefined) {
+    return
+  }
+
+  await checks.run(name('listSnapshots'), () => checkListed(run, run.backup!.snapshot, true))
+  await checks.run(name('listFiles'), () => checkListing(run))
+  await checks.run(name('restore all'), () => checkRestoreAll(run))
+  await checks.run(name('restore some paths'), () => checkRestoreSome(run))
+  await checks.run(name('restore replace'), () => checkReplace(run))
+  await checks.run(name('restore merge'), () => checkMerge(run))
+  await checkVerify(run.backup!.snapshot, settings, capabilities, checks, name)
+  await checks.run(name('forget'), () => checkForget(run))
+}
+
+async function backupVolume(run: VolumeRun): Promise<string[]> {
+  const { volume } = run
+  const initialSizes = new Map<string, number>()
+  for (const relative of volume.growingPaths) {
+    initialSizes.set(relative, (await fs.stat(path.join(volume.path, relative))).size)
+  }
+
+  const activity = await volume.startActivity?.()
+  const snapshotId = `conformance-${volume.name}-1`
+  try {
+    run.backup = await callEngine(run.settings, 'backup', (context) =>
+      run.settings.engine.backup(context, {
+        snapshotId,
+        source: { kind: 'path', path: volume.path },
+        tags: { volume: volume.name },
+      })
+    )
+  } finally {
+    await activity?.stop()
+  }
+
+  run.source = await treeDigest(volume.path)
+  growingSizes.set(run, initialSizes)
+
+  const problems: string[] = []
+  if (run.backup.snapshot.id !== snapshotId) {
+    problems.push(
+      `snapshot id ${JSON.stringify(run.backup.snapshot.id)} != requested ${snapshotId}`
+    )
+  }
+
+  problems.push(...(await checkArtifacts(run.settings.storage, run.backup.snapshot)))
+  for (const relative of volume.growingPaths) {
+    if (!warningNames(run.backup.warnings, relative)) {
+      problems.push(`no warning names ${displayPath(relative)}, which grew during the backup`)
+    }
+  }
+
+  return problems
+}
+
+const growingSizes = new WeakMap<VolumeRun, Map<string, number>>()
+
+async function checkListed(run: VolumeRun, snapshot: SnapshotRef, present: boolean) {
+  const snapshots = await callEngine(run.settings, 'listSnapshots', (context) =>
+    run.settings.engine.listSnapshots(context)
+  )
+  const found = snapshots.find((stored) => stored.id === snapshot.id)
+  if (!present) {
+    return found ? [`snapshot ${snapshot.id} is still listed after forget`] : []
+  }
+
+  if (found === undefined) {
+    const ids = JSON.stringify(snapshots.map((stored) => stored.id))
+    return [`snapshot ${snapshot.id} missing from listSnapshots (listed: ${ids})`]
+  }
+
+  if (found.tags.volume !== run.volume.name) {
+    return [
+      `snapshot ${snapshot.id}: tag volume ${JSON.stringify(found.tags.volume)} != ${run.volume.name}`,
+    ]
+  }
+
+  return []
+}
+
+/** Restores `snapshot` into `target` and checks that nothing beside `target` changed. */
+async function restoreInto(
+  run: VolumeRun,
+  target: string,
+  mode: 'replace' | 'merge',
+  paths?: string[]
+): Promise<{ result: RestoreResult; problems: string[] }> {
+  const parent = path.dirname(target)
+  await fs.mkdir(target, { recursive: true })
+  await fs.writeFile(path.join(parent, 'canary.txt'), 'a restore must not touch this file\n')
+  const before = await treeDigest(parent)
+
+  const result = await callEngine(run.settings, 'restore', (context) =>
+    run.settings.engine.restore(context, { snapshot: run.backup!.snapshot, target, mode, paths })
+  )
+
+  const after = await treeDigest(parent)
+  const targetName = displayPath(path.basename(target)).slice(0, -1)
+  const inTarget = (shown: string) =>
+    shown === `${targetName}"` || shown.startsWith(`${targetName}/`)
+  const problems = compareTrees(before, after, { skipPath: inTarget }).map(
+    (difference) => `restore changed something outside the target: ${difference}`
+  )
+
+  if (result.rejected.length > 0) {
+    problems.push(
+      `restore rejected entries of a clean snapshot: ${JSON.stringify(result.rejected)}`
+    )
+  }
+
+  return { result, problems }
+}
+
+async function checkRestoreAll(run: VolumeRun): Promise<string[]> {
+  const target = path.join(run.workDir, 'restore-all', 'target')
+  const { problems } = await restoreInto(run, target, 'replace')
+  const restored = await treeDigest(target)
+  problems.push(...compareRestored(run.volume, run.source!, restored, run.backup!.warnings))
+  problems.push(...(await checkGrowingFiles(run.volume, target, growingSizes.get(run)!)))
+  return problems
+}
+
+async function checkRestoreSome(run: VolumeRun): Promise<string[]> {
+  if (run.capabilities.partialRestore === false) {
+    throw new SkipCheck('the engine does not declare partialRestore')
+  }
+
+  const paths = run.volume.partialPaths
+  if (paths.length === 0) {
+    throw new SkipCheck('the volume has no paths for a partial restore')
+  }
+
+  const target = path.join(run.workDir, 'restore-some', 'target')
+  const { problems } = await restoreInto(run, target, 'replace', paths)
+  const restored = await treeDigest(target)
+
+  // Folders above the chosen paths must exist, but their metadata is not part of the request.
+  const ancestors = new Set(['"."'])
+  for (const relative of paths) {
+    const parts = relative.split('/')
+    for (let depth = 1; depth < parts.length; depth++) {
+      ancestors.add(displayPath(parts.slice(0, depth).join('/')))
+    }
+  }
+
+  problems.push(
+    ...compareRestored(run.volume, run.source!, restored, run.backup!.warnings, {
+      skipPath: (shown) => ancestors.has(shown) || !isUnder(shown, paths),
+      // Hard-link groups are relabelled when some of their names were not restored.
+      ignore: (_shown, field) => field === 'hardLinkGroup',
+    })
+  )
+  return problems
+}
+
+/** Changes a restored tree: adds a file and a folder, rewrites and chmods a file, removes one. */
+async function disturb(target: string, source: TreeDigest): Promise<string[]> {
+  await fs.writeFile(path.join(target, 'added-by-kit.txt'), 'added after the snapshot\n')
+  await fs.mkdir(path.join(target, 'added-folder/inner'), { recursive: true })
+  await fs.writeFile(path.join(target, 'added-folder/inner/file'), 'added\n')
+
+  const files = [...source.entries.values()].filter(
+    (entry) => entry.type === 'file' && !entry.hardLinkGroup
+  )
+  const changed = files[0]
+  if (changed !== undefined) {
+    const absolute = Buffer.concat([Buffer.from(`${target}/`), changed.path])
+    await fs.writeFile(absolute, 'changed after the snapshot\n')
+    await fs.chmod(absolute, 0o606)
+  }
+
+  const removed = files[1]
+  if (removed !== undefined) {
+    await fs.rm(Buffer.concat([Buffer.from(`${target}/`), removed.path]))
+  }
+
+  return ['added-by-kit.txt', 'added-folder']
+}
+
+async function checkReplace(run: VolumeRun): Promise<string[]> {
+  const target = path.join(run.workDir, 'restore-all', 'target')
+  await disturb(target, run.source!)
+
+  const { problems } = await restoreInto(run, target, 'replace')
+  const restored = await treeDigest(target)
+  problems.push(...compareRestored(run.volume, run.source!, restored, run.backup!.warnings))
+  return problems
+}
+
+async function checkMerge(run: VolumeRun): Promise<string[]> {
+  const target = path.join(run.workDir, 'restore-all', 'target')
+  const added = await disturb(target, run.source!)
+
+  const { result, problems } = await restoreInto(run, target, 'merge')
+  const restored = await treeDigest(target)
+  const isAdded = (shown: string) => isUnder(shown, added)
+  problems.push(
+    ...compareRestored(run.volume, run.source!, restored, run.backup!.warnings, {
+      skipPath: isAdded,
+    })
+  )
+
+  for (const relative of ['added-by-kit.txt', 'added-folder/inner/file']) {
+    const exists = await fs.lstat(path.join(target, relative)).then(
+      () => true,
+      () => false
+    )
+    if (!exists) {
+      problems.push(`merge removed ${relative}, which the snapshot does not contain`)
+    }
+  }
+
+  const left = new Set(
+    result.leftInPlace.map((entry) => entry.replace(/^\.\//, '').replace(/\/+$/, ''))
+  )
+  for (const relative of added) {
+    const reported =
+      left.has(relative) || [...left].some((entry) => entry.startsWith(`${relative}/`))
+    if (!reported) {
+      problems.push(
+        `leftInPlace does not report ${relative} (reported: ${JSON.stringify(result.leftInPlace)})`
+      )
+    }
+  }
+
+  return problems
+}
+
+async function checkForget(run: VolumeRun): Promise<string[]> {
+  const { engine } = run.settings
+  const first = run.backup!.snapshot
+  const second = await callEngine(run.settings, 'backup', (context) =>
+    engine.backup(context, {
+      snapshotId: `conformance-${run.volume.name}-2`,
+      source: { kind: 'path', path: run.volume.path },
+      tags: { volume: run.volume.name },
+    })
+  )
+
+  await callEngine(run.settings, 'forget', (context) =>
+    engine.forget(context, { snapshots: [first] })
+  )
+  const problems = await checkListed(run, first, false)
+  problems.push(...(await checkListed(run, second.snapshot, true)))
+
+  const kept = new Set(second.snapshot.artifacts.map((artifact) => artifact.key))
+  for (const artifact of first.artifacts) {
+    if (!kept.has(artifact.key) && (await run.settings.storage.stat(artifact.key)) !== null) {
+      problems.push(`artifact ${artifact.key} of the forgotten snapshot is still stored`)
+    }
+  }
+
+  problems.push(...(await checkArtifacts(run.settings.storage, second.snapshot)))
+  await callEngine(run.settings, 'forget', (context) =>
+    engine.forget(context, { snapshots: [second.snapshot] })
+  )
+  problems.push(...(await checkListed(run, second.snapshot, false)))
+  return problems
+}

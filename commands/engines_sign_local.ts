@@ -18,7 +18,9 @@ export default class EnginesSignLocal extends BaseCommand {
 
     const result = await signWorkspaceEngines()
     if (result.signed.length === 0) {
-      this.logger.error('No engine bundle found under engines/*/dist. Run "npm run build --workspaces" first.')
+      this.logger.error(
+        'No engine bundle found under engines/*/dist. Run "npm run build --workspaces" first.'
+      )
       this.exitCode = 1
       return
     }

@@ -4,6 +4,17 @@
  */
 
 import { Env } from '@adonisjs/core/env'
+import { Secret } from '@adonisjs/core/helpers'
+import { masterKeyValidator } from '../app/services/vault_keys.js'
+
+/** Validates a master key variable and wraps it as a Secret, so it is never printed by accident. */
+function masterKeySecret(options: { list: boolean }) {
+  const validate = masterKeyValidator(options)
+  return (name: string, value?: string) => {
+    const valid = validate(name, value)
+    return valid === undefined ? undefined : new Secret(valid)
+  }
+}
 
 export default await Env.create(new URL('../', import.meta.url), {
   NODE_ENV: Env.schema.enum(['development', 'production', 'test'] as const),
@@ -16,8 +27,11 @@ export default await Env.create(new URL('../', import.meta.url), {
 
   /*
    * Secret vault: base64 of 32 random bytes. When unset, the vault derives its key from APP_KEY.
+   * MASTER_KEY_PREVIOUS lists older keys (comma-separated) that still decrypt during a rotation.
+   * A malformed value stops the boot with a message saying how to make a key.
    */
-  MASTER_KEY: Env.schema.secret.optional(),
+  MASTER_KEY: masterKeySecret({ list: false }),
+  MASTER_KEY_PREVIOUS: masterKeySecret({ list: true }),
 
   /*
    * Metadata database: SQLite by default, PostgreSQL with DB_CONNECTION=pg.
@@ -52,6 +66,23 @@ export default await Env.create(new URL('../', import.meta.url), {
   GITLAB_CLIENT_ID: Env.schema.string.optional(),
   GITLAB_CLIENT_SECRET: Env.schema.secret.optional(),
   GITLAB_BASE_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+
+  /*
+   * Optional overrides of the OAuth endpoints (authorize, token, user info), for GitHub
+   * Enterprise, Google-compatible identity servers and the sign-in tests.
+   */
+  GITHUB_AUTHORIZE_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+  GITHUB_ACCESS_TOKEN_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+  GITHUB_USER_INFO_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+  GITHUB_USER_EMAIL_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+  GOOGLE_AUTHORIZE_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+  GOOGLE_ACCESS_TOKEN_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+  GOOGLE_USER_INFO_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+
+  /*
+   * Image the agent install script runs.
+   */
+  COFFER_AGENT_IMAGE: Env.schema.string.optional(),
 
   LIMITER_STORE: Env.schema.enum.optional(['database', 'memory'] as const),
 })

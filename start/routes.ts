@@ -4,3 +4,7 @@
 
 import './routes/panel.js'
 import './routes/agent_api.js'
+import './routes/accounts.js'
+import './routes/schedules.js'
+import './routes/coolify.js'
+import './routes/alerts.js'

@@ -23,7 +23,9 @@ export function formatDuration(seconds: number) {
   const hours = Math.floor(total / 3600)
   const minutes = Math.floor((total % 3600) / 60)
   const rest = total % 60
-  return [hours ? `${hours}h` : '', minutes ? `${minutes}m` : '', `${rest}s`].filter(Boolean).join(' ')
+  return [hours ? `${hours}h` : '', minutes ? `${minutes}m` : '', `${rest}s`]
+    .filter(Boolean)
+    .join(' ')
 }
 
 edge.global('formatBytes', formatBytes)

@@ -1,23 +1,27 @@
 /*
-|--------------------------------------------------------------------------
-| Bouncer abilities
-|--------------------------------------------------------------------------
-|
-| You may export multiple abilities from this file and pre-register them
-| when creating the Bouncer instance.
-|
-| Pre-registered policies and abilities can be referenced as a string by their
-| name. Also they are must if want to perform authorization inside Edge
-| templates.
-|
-*/
+ * Bouncer abilities of the panel, by role: admin ⊇ operator ⊇ viewer. Routes also carry the
+ * `role` middleware; controllers call `bouncer.authorize(...)` where their logic depends on it.
+ */
 
 import { Bouncer } from '@adonisjs/bouncer'
+import type User from '#models/user'
 
-/**
- * Delete the following ability to start from
- * scratch
- */
-export const editUser = Bouncer.ability(() => {
-  return true
+/** Reading the panel: any signed-in user. */
+export const viewPanel = Bouncer.ability((user: User) => {
+  return user.hasRole('viewer')
+})
+
+/** Running backups and restores, retrying, cancelling and deleting snapshots: operators and admins. */
+export const operate = Bouncer.ability((user: User) => {
+  return user.hasRole('operator')
+})
+
+/** Managing users, settings, Coolify instances, destinations, engines, schedules and agents: admins. */
+export const administer = Bouncer.ability((user: User) => {
+  return user.hasRole('admin')
+})
+
+/** Removing an account from the users page: admins, and never their own account. */
+export const removeUser = Bouncer.ability((user: User, target: User) => {
+  return user.hasRole('admin') && user.id !== target.id
 })

@@ -22,4 +22,13 @@ export default class Instance extends UuidModel {
 
   @column.dateTime()
   declare enrollmentTokenRotatedAt: DateTime | null
+
+  @column()
+  declare coolifyVersion: string | null
+
+  @column.dateTime()
+  declare coolifySyncedAt: DateTime | null
+
+  @column()
+  declare coolifySyncError: string | null
 }

@@ -6,6 +6,9 @@ export const INVITATION_LIFETIME = { hours: 48 }
 
 /** An invitation to join with a role, bound to one email; only the token's sha256 is stored. */
 export default class Invitation extends InvitationSchema {
+  /** The id is a UUID made in the app, not by the database. */
+  static selfAssignPrimaryKey = true
+
   /** Pending, accepted, revoked or expired, for the users page. */
   get status(): 'pending' | 'accepted' | 'revoked' | 'expired' {
     if (this.acceptedAt) return 'accepted'

@@ -13,13 +13,7 @@ export const JOB_KINDS = ['backup', 'restore', 'forget', 'verify', 'list-files',
 export type JobKind = (typeof JOB_KINDS)[number]
 
 export type JobStatus =
-  | 'queued'
-  | 'leased'
-  | 'running'
-  | 'succeeded'
-  | 'succeeded_with_warnings'
-  | 'failed'
-  | 'cancelled'
+  'queued' | 'leased' | 'running' | 'succeeded' | 'succeeded_with_warnings' | 'failed' | 'cancelled'
 
 /** States a job never leaves. */
 export const FINAL_JOB_STATUSES: JobStatus[] = [

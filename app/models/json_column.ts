@@ -8,7 +8,8 @@ import { column } from '@adonisjs/lucid/orm'
 export function jsonColumn(options: { serializeAs?: string | null } = {}) {
   return column({
     ...options,
-    prepare: (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value)),
+    prepare: (value: unknown) =>
+      value === null || value === undefined ? null : JSON.stringify(value),
     consume: (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : (value ?? null)),
   })
 }

@@ -37,6 +37,10 @@ export default class Resource extends UuidModel {
   @column()
   declare coolifyId: number | null
 
+  /** Coolify's type: application, service or standalone-<engine>. */
+  @column()
+  declare coolifyType: string | null
+
   @column()
   declare status: string | null
 

@@ -9,12 +9,7 @@ import Resource from './resource.js'
 import Agent from './agent.js'
 
 export type SnapshotStatus =
-  | 'running'
-  | 'succeeded'
-  | 'succeeded_with_warnings'
-  | 'failed'
-  | 'missing'
-  | 'deleting'
+  'running' | 'succeeded' | 'succeeded_with_warnings' | 'failed' | 'missing' | 'deleting'
 
 /** One backup of one volume at one destination. */
 export default class Snapshot extends UuidModel {

@@ -12,6 +12,9 @@ export const USER_TOKEN_LIFETIME: Record<UserTokenPurpose, { hours: number }> = 
 
 /** A single-use token mailed to a user (password reset, email verification), stored hashed. */
 export default class UserToken extends UserTokenSchema {
+  /** The id is a UUID made in the app, not by the database. */
+  static selfAssignPrimaryKey = true
+
   /** Whether the token is unused and not expired. */
   get isUsable() {
     return this.usedAt === null && this.expiresAt > DateTime.now()

@@ -25,7 +25,9 @@ router
         router.put('jobs/:id/upload', [JobsController, 'upload']).as('jobs.upload')
         router.post('jobs/:id/complete', [JobsController, 'complete']).as('jobs.complete')
         router.get('engines/:digest', [EnginesController, 'bundle']).as('engines.bundle')
-        router.get('engines/:digest/signature', [EnginesController, 'signature']).as('engines.signature')
+        router
+          .get('engines/:digest/signature', [EnginesController, 'signature'])
+          .as('engines.signature')
       })
       .use(middleware.agentAuth())
   })

@@ -29,24 +29,36 @@ router
     router.get('/', [OverviewController, 'show']).as('home')
 
     router.get('/instances', [InstancesController, 'index']).as('instances.index')
-    router.get('/instances/create', [InstancesController, 'create']).as('instances.create').use(admin())
+    router
+      .get('/instances/create', [InstancesController, 'create'])
+      .as('instances.create')
+      .use(admin())
     router.post('/instances', [InstancesController, 'store']).as('instances.store').use(admin())
     router.get('/instances/:id', [InstancesController, 'show']).as('instances.show')
     router
       .post('/instances/:id/enrollment-token', [InstancesController, 'revealToken'])
       .as('instances.reveal_token')
       .use(admin())
-    router.delete('/instances/:id', [InstancesController, 'destroy']).as('instances.destroy').use(admin())
+    router
+      .delete('/instances/:id', [InstancesController, 'destroy'])
+      .as('instances.destroy')
+      .use(admin())
 
     router.get('/agents', [AgentsController, 'index']).as('agents.index')
     router.get('/agents/:id', [AgentsController, 'show']).as('agents.show')
     router.post('/agents/:id/revoke', [AgentsController, 'revoke']).as('agents.revoke').use(admin())
-    router.post('/agents/:id/server', [AgentsController, 'assignServer']).as('agents.server').use(admin())
+    router
+      .post('/agents/:id/server', [AgentsController, 'assignServer'])
+      .as('agents.server')
+      .use(admin())
 
     router.get('/engines', [EnginesController, 'index']).as('engines.index')
     router.post('/engines/scan', [EnginesController, 'scan']).as('engines.scan').use(admin())
     router.post('/engines/upload', [EnginesController, 'upload']).as('engines.upload').use(admin())
-    router.post('/engines/keys', [EnginesController, 'storeKey']).as('engines.keys.store').use(admin())
+    router
+      .post('/engines/keys', [EnginesController, 'storeKey'])
+      .as('engines.keys.store')
+      .use(admin())
     router
       .delete('/engines/keys/:id', [EnginesController, 'destroyKey'])
       .as('engines.keys.destroy')
@@ -57,18 +69,27 @@ router
       .get('/destinations/create', [DestinationsController, 'create'])
       .as('destinations.create')
       .use(admin())
-    router.post('/destinations', [DestinationsController, 'store']).as('destinations.store').use(admin())
+    router
+      .post('/destinations', [DestinationsController, 'store'])
+      .as('destinations.store')
+      .use(admin())
     router.get('/destinations/:id', [DestinationsController, 'show']).as('destinations.show')
     router
       .get('/destinations/:id/edit', [DestinationsController, 'edit'])
       .as('destinations.edit')
       .use(admin())
-    router.put('/destinations/:id', [DestinationsController, 'update']).as('destinations.update').use(admin())
+    router
+      .put('/destinations/:id', [DestinationsController, 'update'])
+      .as('destinations.update')
+      .use(admin())
     router
       .delete('/destinations/:id', [DestinationsController, 'destroy'])
       .as('destinations.destroy')
       .use(admin())
-    router.post('/destinations/:id/test', [DestinationsController, 'test']).as('destinations.test').use(admin())
+    router
+      .post('/destinations/:id/test', [DestinationsController, 'test'])
+      .as('destinations.test')
+      .use(admin())
     router
       .post('/destinations/:id/host-key', [DestinationsController, 'acceptHostKey'])
       .as('destinations.host_key')
@@ -87,7 +108,10 @@ router
 
     router.get('/snapshots', [SnapshotsController, 'index']).as('snapshots.index')
     router.get('/snapshots/:id', [SnapshotsController, 'show']).as('snapshots.show')
-    router.post('/snapshots/:id/browse', [SnapshotsController, 'browse']).as('snapshots.browse').use(operator())
+    router
+      .post('/snapshots/:id/browse', [SnapshotsController, 'browse'])
+      .as('snapshots.browse')
+      .use(operator())
     router
       .post('/snapshots/:id/extract', [SnapshotsController, 'extract'])
       .as('snapshots.extract')
@@ -108,7 +132,10 @@ router
     router.get('/jobs', [JobsController, 'index']).as('jobs.index')
     router.get('/jobs/:id', [JobsController, 'show']).as('jobs.show')
     router.get('/jobs/:id/poll', [JobsController, 'poll']).as('jobs.poll')
-    router.get('/jobs/:id/download', [JobsController, 'download']).as('jobs.download').use(operator())
+    router
+      .get('/jobs/:id/download', [JobsController, 'download'])
+      .as('jobs.download')
+      .use(operator())
     router.post('/jobs/:id/cancel', [JobsController, 'cancel']).as('jobs.cancel').use(operator())
     router.post('/jobs/:id/retry', [JobsController, 'retry']).as('jobs.retry').use(operator())
   })

@@ -30,6 +30,13 @@ export function sampleInventory(volume = 'app-data'): Inventory {
         mounts: [{ type: 'volume', name: volume, destination: '/data', readWrite: true }],
       },
     ],
-    volumes: [{ name: volume, driver: 'local', mountpoint: `/var/lib/docker/volumes/${volume}/_data`, labels: {} }],
+    volumes: [
+      {
+        name: volume,
+        driver: 'local',
+        mountpoint: `/var/lib/docker/volumes/${volume}/_data`,
+        labels: {},
+      },
+    ],
   }
 }

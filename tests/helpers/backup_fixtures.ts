@@ -53,8 +53,18 @@ export function backupResult(snapshotId: string) {
         snapshot: {
           id: snapshotId,
           artifacts: [
-            { key: `snapshots/${snapshotId}/archive.tar.zst`, size: 2048, sha256: 'a'.repeat(64), role: 'archive' },
-            { key: `snapshots/${snapshotId}/index.json.zst`, size: 100, sha256: 'b'.repeat(64), role: 'index' },
+            {
+              key: `snapshots/${snapshotId}/archive.tar.zst`,
+              size: 2048,
+              sha256: 'a'.repeat(64),
+              role: 'archive',
+            },
+            {
+              key: `snapshots/${snapshotId}/index.json.zst`,
+              size: 100,
+              sha256: 'b'.repeat(64),
+              role: 'index',
+            },
           ],
         },
         stats: { files: 3, directories: 1, bytesRead: 5000, bytesStored: 2148 },

@@ -10,7 +10,9 @@ import PublisherKey from '#models/publisher_key'
 import { registerBundle } from '#services/engines/register_bundle'
 
 /** The manifest of a small engine used by the controller's tests; it is never run. */
-export function testManifest(overrides: Partial<EngineManifest> = {}): Omit<EngineManifest, 'files'> {
+export function testManifest(
+  overrides: Partial<EngineManifest> = {}
+): Omit<EngineManifest, 'files'> {
   return {
     id: 'test/archive',
     version: '1.0.0',
@@ -49,7 +51,9 @@ export function testManifest(overrides: Partial<EngineManifest> = {}): Omit<Engi
  * Builds and signs a bundle with a throwaway key, accepts that key as a publisher key unless
  * told otherwise, and registers the bundle. Returns the engine record and the signing key.
  */
-export async function registerTestEngine(options: { trustKey?: boolean; manifest?: Partial<EngineManifest> } = {}) {
+export async function registerTestEngine(
+  options: { trustKey?: boolean; manifest?: Partial<EngineManifest> } = {}
+) {
   const key = generateSigningKey()
   const packed = packBundle(
     testManifest(options.manifest),
@@ -58,7 +62,11 @@ export async function registerTestEngine(options: { trustKey?: boolean; manifest
   const signature = signBundle(packed.bytes, createPrivateKey(key.privateKeyPem))
 
   if (options.trustKey !== false) {
-    await PublisherKey.create({ name: 'test publisher', keyId: key.publicKey.keyId, publicKey: key.publicKey.text })
+    await PublisherKey.create({
+      name: 'test publisher',
+      keyId: key.publicKey.keyId,
+      publicKey: key.publicKey.text,
+    })
   }
 
   const engine = await registerBundle(packed.bytes, formatSignature(signature), 'upload')

@@ -28,7 +28,10 @@ export default class AgentsController {
     const agent = await Agent.query().where('id', params.id).preload('server').firstOrFail()
     const instance = await Instance.findOrFail(agent.instanceId)
     const servers = await Server.query().where('instance_id', agent.instanceId).orderBy('name')
-    const jobs = await Job.query().where('leased_by', agent.id).orderBy('created_at', 'desc').limit(20)
+    const jobs = await Job.query()
+      .where('leased_by', agent.id)
+      .orderBy('created_at', 'desc')
+      .limit(20)
     return view.render('pages/agents/show', { agent, instance, servers, jobs })
   }
 
@@ -54,13 +57,19 @@ export default class AgentsController {
     const { serverId } = await request.validateUsing(serverValidator)
 
     if (serverId) {
-      await Server.query().where('id', serverId).where('instance_id', agent.instanceId).firstOrFail()
+      await Server.query()
+        .where('id', serverId)
+        .where('instance_id', agent.instanceId)
+        .firstOrFail()
     }
     agent.serverId = serverId ?? agent.serverId
     agent.serverPinned = Boolean(serverId)
     await agent.save()
 
-    session.flash('success', serverId ? 'Server assigned.' : 'The server is detected automatically again.')
+    session.flash(
+      'success',
+      serverId ? 'Server assigned.' : 'The server is detected automatically again.'
+    )
     return response.redirect().toPath(`/agents/${agent.id}`)
   }
 }

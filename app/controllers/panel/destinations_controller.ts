@@ -137,7 +137,11 @@ export default class DestinationsController {
 
     const config = { ...destination.config }
     if (result.hostRole === 'jump' && config.jump) {
-      config.jump = { ...config.jump, hostKey: result.hostKey, hostKeyFingerprint: result.fingerprint }
+      config.jump = {
+        ...config.jump,
+        hostKey: result.hostKey,
+        hostKeyFingerprint: result.fingerprint,
+      }
     } else {
       config.hostKey = result.hostKey
       config.hostKeyFingerprint = result.fingerprint
@@ -150,21 +154,31 @@ export default class DestinationsController {
     return response.redirect().toPath(`/destinations/${destination.id}`)
   }
 
-  private async save(destination: Destination, request: HttpContext['request'], session: HttpContext['session']) {
+  private async save(
+    destination: Destination,
+    request: HttpContext['request'],
+    session: HttpContext['session']
+  ) {
     const input = await request.validateUsing(destinationValidator)
     const isNew = !destination.$isPersisted
 
     if (!isNew && destination.engineId !== input.engineId) {
       const existing = await Snapshot.query().where('destination_id', destination.id).first()
       if (existing) {
-        session.flash('error', 'The engine cannot change while the destination holds snapshots written by the current one.')
+        session.flash(
+          'error',
+          'The engine cannot change while the destination holds snapshots written by the current one.'
+        )
         return false
       }
     }
 
     const engine = await findShippableEngine(input.engineId)
     if (!engine?.manifest) {
-      session.flash('error', `Engine ${input.engineId} has no accepted bundle. Check the Engines page.`)
+      session.flash(
+        'error',
+        `Engine ${input.engineId} has no accepted bundle. Check the Engines page.`
+      )
       return false
     }
 
@@ -174,7 +188,11 @@ export default class DestinationsController {
     const previousSecrets = isNew ? {} : readDestinationSecrets(destination, 'secrets')
     const previousEngineSecrets = isNew ? {} : readDestinationSecrets(destination, 'engine_secrets')
 
-    const settings = buildDestinationSettings(input, previousSecrets, isNew ? {} : destination.config)
+    const settings = buildDestinationSettings(
+      input,
+      previousSecrets,
+      isNew ? {} : destination.config
+    )
     const engineOptions = buildEngineOptions(
       engine.manifest as EngineManifest,
       (input.engineOptions ?? {}) as Record<string, unknown>,
@@ -183,7 +201,12 @@ export default class DestinationsController {
     if (Object.keys(engineOptions.errors).length > 0) {
       session.flashAll()
       session.flash('errorsBag', engineOptions.errors)
-      session.flash('error', `Engine options are invalid: ${Object.entries(engineOptions.errors).map(([field, message]) => `${field}: ${message}`).join('; ')}`)
+      session.flash(
+        'error',
+        `Engine options are invalid: ${Object.entries(engineOptions.errors)
+          .map(([field, message]) => `${field}: ${message}`)
+          .join('; ')}`
+      )
       return false
     }
 
@@ -215,7 +238,9 @@ export default class DestinationsController {
     return {
       destination,
       engines: choices,
-      storedSecrets: destination ? describeStoredSecrets(readDestinationSecrets(destination, 'secrets')) : {},
+      storedSecrets: destination
+        ? describeStoredSecrets(readDestinationSecrets(destination, 'secrets'))
+        : {},
       storedEngineSecrets: destination
         ? Object.keys(readDestinationSecrets(destination, 'engine_secrets'))
         : [],

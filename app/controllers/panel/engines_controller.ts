@@ -82,10 +82,16 @@ export default class EnginesController {
     const { params, response, session } = ctx
     const key = await PublisherKey.findOrFail(params.id)
     await key.delete()
-    await audit.record(ctx, 'settings.changed', { setting: 'publisher_key.removed', keyId: key.keyId })
+    await audit.record(ctx, 'settings.changed', {
+      setting: 'publisher_key.removed',
+      keyId: key.keyId,
+    })
     await recheckBundles()
 
-    session.flash('success', `Publisher key ${key.name} removed; its bundles are no longer shipped.`)
+    session.flash(
+      'success',
+      `Publisher key ${key.name} removed; its bundles are no longer shipped.`
+    )
     return response.redirect().toPath('/engines')
   }
 }

@@ -38,7 +38,10 @@ export default class InstancesController {
       await instance.save()
     }
 
-    session.flash('success', `Instance ${instance.name} created. Reveal its install command to add an agent.`)
+    session.flash(
+      'success',
+      `Instance ${instance.name} created. Reveal its install command to add an agent.`
+    )
     return response.redirect().toPath(`/instances/${instance.id}`)
   }
 

@@ -88,7 +88,12 @@ export default class JobsController {
       })
     }
 
-    session.flash(retried.status === 'failed' ? 'error' : 'success', retried.status === 'failed' ? `Retry failed at once: ${retried.error?.message}` : 'Job queued again.')
+    session.flash(
+      retried.status === 'failed' ? 'error' : 'success',
+      retried.status === 'failed'
+        ? `Retry failed at once: ${retried.error?.message}`
+        : 'Job queued again.'
+    )
     return response.redirect().toPath(`/jobs/${retried.id}`)
   }
 
@@ -101,7 +106,11 @@ export default class JobsController {
       return response.notFound('This download is not ready: the extract job has not succeeded yet.')
     }
 
-    const name = String(job.payload.paths?.[0] ?? 'files').split('/').filter(Boolean).pop() ?? 'files'
+    const name =
+      String(job.payload.paths?.[0] ?? 'files')
+        .split('/')
+        .filter(Boolean)
+        .pop() ?? 'files'
     response.header('content-type', 'application/x-tar')
     response.header('content-length', String(file.size))
     response.attachment(`${name}.tar`)

@@ -29,10 +29,7 @@ export default class ResourcesController {
   }
 
   async show({ params, view }: HttpContext) {
-    const resource = await Resource.query()
-      .where('id', params.id)
-      .preload('server')
-      .firstOrFail()
+    const resource = await Resource.query().where('id', params.id).preload('server').firstOrFail()
     const instance = await Instance.findOrFail(resource.instanceId)
     const snapshots = await Snapshot.query()
       .where('resource_id', resource.id)

@@ -84,7 +84,10 @@ export default class SnapshotsController {
     const { confirm } = await request.validateUsing(restoreValidator)
 
     if (!snapshot.isRestorable) {
-      session.flash('error', `Snapshot ${snapshot.id} is ${snapshot.status}; only successful snapshots can be restored.`)
+      session.flash(
+        'error',
+        `Snapshot ${snapshot.id} is ${snapshot.status}; only successful snapshots can be restored.`
+      )
       return response.redirect().toPath(`/snapshots/${snapshot.id}`)
     }
     if (confirm !== snapshot.volume) {
@@ -132,7 +135,11 @@ export default class SnapshotsController {
     const names = new Set<string>()
     for (const agent of agents) {
       for (const container of agent.inventory?.containers ?? []) {
-        if (container.mounts.some((mount) => mount.name === snapshot.volume || mount.source === snapshot.volume)) {
+        if (
+          container.mounts.some(
+            (mount) => mount.name === snapshot.volume || mount.source === snapshot.volume
+          )
+        ) {
           names.add(container.name)
         }
       }

@@ -5,6 +5,7 @@ import type { Inventory } from '#models/agent'
 import Job from '#models/job'
 import Instance from '#models/instance'
 import { syncDockerResources } from '#services/agents/sync_docker_resources'
+import { mapCoolifyContainers } from '#services/coolify/map_coolify_containers'
 
 /** A heartbeat as the agent sends it. */
 export interface Heartbeat {
@@ -35,6 +36,9 @@ export async function recordHeartbeat(agent: Agent, heartbeat: Heartbeat) {
   if (instance.kind === 'docker' && agent.serverId) {
     await syncDockerResources(agent.instanceId, agent.serverId, heartbeat.inventory)
   }
+  if (instance.kind === 'coolify') {
+    await mapCoolifyContainers(agent, heartbeat.inventory)
+  }
 
   for (const rejected of heartbeat.rejectedEngines ?? []) {
     await recordRejectedEngine(agent, rejected)
@@ -55,8 +59,11 @@ async function recordRejectedEngine(
   rejected: { digest: string; reason: string; code?: string }
 ) {
   const reason = `Refused by agent ${agent.hostname} (${agent.id}): ${rejected.code ? `${rejected.code}: ` : ''}${rejected.reason}`
-  await db.from('engines').where('digest', rejected.digest).update({
-    status: 'rejected',
-    rejection_reason: reason.slice(0, 2000),
-  })
+  await db
+    .from('engines')
+    .where('digest', rejected.digest)
+    .update({
+      status: 'rejected',
+      rejection_reason: reason.slice(0, 2000),
+    })
 }

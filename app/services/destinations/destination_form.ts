@@ -18,7 +18,8 @@ export function buildDestinationSettings(
 
   if (input.kind === 'sftp') {
     const sameServer =
-      previousConfig.host === input.sftpHost && (previousConfig.port ?? 22) === (input.sftpPort ?? 22)
+      previousConfig.host === input.sftpHost &&
+      (previousConfig.port ?? 22) === (input.sftpPort ?? 22)
     const config: Record<string, any> = {
       kind: 'sftp',
       host: input.sftpHost!,

@@ -70,7 +70,8 @@ export function buildEngineOptions(
 
   for (const hostSecret of manifest.hostSecrets) {
     secrets[hostSecret.name] =
-      previousSecrets[hostSecret.name] ?? randomBytes(hostSecret.bytes).toString(hostSecret.encoding)
+      previousSecrets[hostSecret.name] ??
+      randomBytes(hostSecret.bytes).toString(hostSecret.encoding)
   }
 
   const errors = checkEngineOptions(manifest, { ...options, ...secrets })

@@ -23,7 +23,13 @@ export async function appendJobEvents(job: Job, incoming: IncomingJobEvent[]) {
     const base = { jobId: job.id, at: at.isValid ? at : DateTime.now() }
 
     if (event.type === 'log') {
-      return { ...base, type: 'log' as const, level: event.level, message: event.message, data: null }
+      return {
+        ...base,
+        type: 'log' as const,
+        level: event.level,
+        message: event.message,
+        data: null,
+      }
     }
 
     const { type: _type, at: _at, ...data } = event

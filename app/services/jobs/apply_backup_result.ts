@@ -15,9 +15,7 @@ export async function applyBackupResult(
   completion: JobCompletion,
   trx: any
 ) {
-  const snapshot = await Snapshot.query({ client: trx })
-    .where('id', job.payload.snapshotId)
-    .first()
+  const snapshot = await Snapshot.query({ client: trx }).where('id', job.payload.snapshotId).first()
 
   if (!snapshot) {
     return { status: completion.status, error: completion.error ?? null }

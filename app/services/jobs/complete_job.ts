@@ -6,6 +6,7 @@ import Job, { type JobStatus } from '#models/job'
 import Snapshot from '#models/snapshot'
 import { broadcastJob } from '#services/jobs/job_broadcast'
 import { applyBackupResult } from '#services/jobs/apply_backup_result'
+import { alertOnJobFinished } from '#services/alerts/job_alerts'
 
 /** The end of a job as an agent reports it. */
 export interface JobCompletion {
@@ -70,6 +71,7 @@ export async function completeJob(jobId: string, agent: Agent, completion: JobCo
 
   logger.info({ jobId, agentId: agent.id, status: job.status }, 'job completed')
   await broadcastJob(job)
+  await alertOnJobFinished(job)
   return job
 }
 

@@ -41,9 +41,7 @@ export async function buildLeasePayload(job: Job, agent: Agent) {
     leaseExpiresAt: job.leaseExpiresAt?.toISO(),
     leaseSeconds: LEASE_SECONDS,
     timeoutSeconds: job.timeoutSeconds,
-    engine: engine
-      ? { id: engine.engineId, version: engine.version, digest: engine.digest }
-      : null,
+    engine: engine ? { id: engine.engineId, version: engine.version, digest: engine.digest } : null,
     destination: destination
       ? {
           id: destination.id,

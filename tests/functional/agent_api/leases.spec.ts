@@ -17,7 +17,11 @@ async function agentsOnOneServer(count: number) {
   const agents = [first]
 
   for (let index = 1; index < count; index++) {
-    const next = await enrollAgent({ enrollmentToken, hostname: `host-${index}`, agentVersion: '0.1.0' })
+    const next = await enrollAgent({
+      enrollmentToken,
+      hostname: `host-${index}`,
+      agentVersion: '0.1.0',
+    })
     next.agent.serverId = first.agent.serverId
     await next.agent.save()
     agents.push(next)
@@ -110,12 +114,18 @@ test.group('Agent API: leases', (group) => {
       .json({ capacity: 1, waitSeconds: 0 })
     const jobId = leased.body().job.id
 
-    const before = await client.post(`/api/agent/jobs/${jobId}/renew`).bearerToken(agents[0].token).json({})
+    const before = await client
+      .post(`/api/agent/jobs/${jobId}/renew`)
+      .bearerToken(agents[0].token)
+      .json({})
     assert.isFalse(before.body().cancelRequested)
 
     await cancelJob(await Job.findOrFail(jobId))
 
-    const after = await client.post(`/api/agent/jobs/${jobId}/renew`).bearerToken(agents[0].token).json({})
+    const after = await client
+      .post(`/api/agent/jobs/${jobId}/renew`)
+      .bearerToken(agents[0].token)
+      .json({})
     assert.isTrue(after.body().cancelRequested)
     assert.equal((await Job.findOrFail(jobId)).status, 'running')
   })
@@ -129,7 +139,10 @@ test.group('Agent API: leases', (group) => {
       .json({ capacity: 1, waitSeconds: 0 })
     const jobId = leased.body().job.id
 
-    const renew = await client.post(`/api/agent/jobs/${jobId}/renew`).bearerToken(agents[1].token).json({})
+    const renew = await client
+      .post(`/api/agent/jobs/${jobId}/renew`)
+      .bearerToken(agents[1].token)
+      .json({})
     renew.assertStatus(409)
     const complete = await client
       .post(`/api/agent/jobs/${jobId}/complete`)

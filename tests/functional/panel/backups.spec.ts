@@ -24,7 +24,10 @@ test.group('Panel: back up now, restore, delete', (group) => {
     assert.equal(job.status, 'queued')
     assert.equal(response.header('location'), `/jobs/${job.id}`)
 
-    const lease = await client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })
+    const lease = await client
+      .post('/api/agent/lease')
+      .bearerToken(token)
+      .json({ capacity: 1, waitSeconds: 0 })
     lease.assertStatus(200)
     const leased = lease.body().job
     assert.equal(leased.kind, 'backup')
@@ -41,14 +44,26 @@ test.group('Panel: back up now, restore, delete', (group) => {
   test('agent completion records the snapshot', async ({ client, assert }) => {
     const operator = await createUser('operator')
     const { resource, destination, token } = await createBackupSetup()
-    await client.post(`/resources/${resource.id}/backups`).form({ destinationId: destination.id }).withCsrfToken().loginAs(operator)
-    const lease = await client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })
+    await client
+      .post(`/resources/${resource.id}/backups`)
+      .form({ destinationId: destination.id })
+      .withCsrfToken()
+      .loginAs(operator)
+    const lease = await client
+      .post('/api/agent/lease')
+      .bearerToken(token)
+      .json({ capacity: 1, waitSeconds: 0 })
     const { id: jobId, payload } = lease.body().job
 
     const events = await client
       .post(`/api/agent/jobs/${jobId}/events`)
       .bearerToken(token)
-      .json({ events: [{ type: 'log', level: 'info', message: 'paused 1 container' }, { type: 'progress', phase: 'upload', bytesDone: 1024 }] })
+      .json({
+        events: [
+          { type: 'log', level: 'info', message: 'paused 1 container' },
+          { type: 'progress', phase: 'upload', bytesDone: 1024 },
+        ],
+      })
     events.assertStatus(204)
 
     const complete = await client
@@ -72,11 +87,21 @@ test.group('Panel: back up now, restore, delete', (group) => {
   test('success without artifacts is recorded as failed', async ({ client, assert }) => {
     const operator = await createUser('operator')
     const { resource, destination, token } = await createBackupSetup()
-    await client.post(`/resources/${resource.id}/backups`).form({ destinationId: destination.id }).withCsrfToken().loginAs(operator)
-    const lease = await client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })
+    await client
+      .post(`/resources/${resource.id}/backups`)
+      .form({ destinationId: destination.id })
+      .withCsrfToken()
+      .loginAs(operator)
+    const lease = await client
+      .post('/api/agent/lease')
+      .bearerToken(token)
+      .json({ capacity: 1, waitSeconds: 0 })
     const { id: jobId, payload } = lease.body().job
 
-    await client.post(`/api/agent/jobs/${jobId}/complete`).bearerToken(token).json({ status: 'succeeded', result: { snapshots: [] } })
+    await client
+      .post(`/api/agent/jobs/${jobId}/complete`)
+      .bearerToken(token)
+      .json({ status: 'succeeded', result: { snapshots: [] } })
 
     const job = await Job.findOrFail(jobId)
     assert.equal(job.status, 'failed')
@@ -87,42 +112,82 @@ test.group('Panel: back up now, restore, delete', (group) => {
   test('delete removes the record only after the agent succeeded', async ({ client, assert }) => {
     const operator = await createUser('operator')
     const { resource, destination, token } = await createBackupSetup()
-    await client.post(`/resources/${resource.id}/backups`).form({ destinationId: destination.id }).withCsrfToken().loginAs(operator)
-    const backup = (await client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })).body().job
-    await client.post(`/api/agent/jobs/${backup.id}/complete`).bearerToken(token).json({ status: 'succeeded', result: backupResult(backup.payload.snapshotId) })
+    await client
+      .post(`/resources/${resource.id}/backups`)
+      .form({ destinationId: destination.id })
+      .withCsrfToken()
+      .loginAs(operator)
+    const backup = (
+      await client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })
+    ).body().job
+    await client
+      .post(`/api/agent/jobs/${backup.id}/complete`)
+      .bearerToken(token)
+      .json({ status: 'succeeded', result: backupResult(backup.payload.snapshotId) })
     const snapshotId = backup.payload.snapshotId
 
     await client.delete(`/snapshots/${snapshotId}`).withCsrfToken().loginAs(operator).redirects(0)
     assert.equal((await Snapshot.findOrFail(snapshotId)).status, 'deleting')
 
-    const forget = (await client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })).body().job
+    const forget = (
+      await client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })
+    ).body().job
     assert.equal(forget.kind, 'forget')
     assert.equal(forget.payload.snapshots[0].id, snapshotId)
-    await client.post(`/api/agent/jobs/${forget.id}/complete`).bearerToken(token).json({ status: 'failed', error: { code: 'STORAGE', message: 'permission denied' } })
+    await client
+      .post(`/api/agent/jobs/${forget.id}/complete`)
+      .bearerToken(token)
+      .json({ status: 'failed', error: { code: 'STORAGE', message: 'permission denied' } })
     assert.equal((await Snapshot.findOrFail(snapshotId)).status, 'succeeded')
 
     await client.delete(`/snapshots/${snapshotId}`).withCsrfToken().loginAs(operator).redirects(0)
-    const second = (await client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })).body().job
-    await client.post(`/api/agent/jobs/${second.id}/complete`).bearerToken(token).json({ status: 'succeeded', result: {} })
+    const second = (
+      await client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })
+    ).body().job
+    await client
+      .post(`/api/agent/jobs/${second.id}/complete`)
+      .bearerToken(token)
+      .json({ status: 'succeeded', result: {} })
     assert.isNull(await Snapshot.find(snapshotId))
   })
 
   test('restore needs the volume name typed', async ({ client, assert }) => {
     const operator = await createUser('operator')
     const { resource, destination, token } = await createBackupSetup()
-    await client.post(`/resources/${resource.id}/backups`).form({ destinationId: destination.id }).withCsrfToken().loginAs(operator)
-    const backup = (await client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })).body().job
-    await client.post(`/api/agent/jobs/${backup.id}/complete`).bearerToken(token).json({ status: 'succeeded', result: backupResult(backup.payload.snapshotId) })
+    await client
+      .post(`/resources/${resource.id}/backups`)
+      .form({ destinationId: destination.id })
+      .withCsrfToken()
+      .loginAs(operator)
+    const backup = (
+      await client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })
+    ).body().job
+    await client
+      .post(`/api/agent/jobs/${backup.id}/complete`)
+      .bearerToken(token)
+      .json({ status: 'succeeded', result: backupResult(backup.payload.snapshotId) })
     const snapshotId = backup.payload.snapshotId
 
     const confirmPage = await client.get(`/snapshots/${snapshotId}/restore`).loginAs(operator)
     confirmPage.assertTextIncludes('app-data')
 
-    await client.post(`/snapshots/${snapshotId}/restore`).form({ confirm: 'wrong' }).withCsrfToken().loginAs(operator).redirects(0)
+    await client
+      .post(`/snapshots/${snapshotId}/restore`)
+      .form({ confirm: 'wrong' })
+      .withCsrfToken()
+      .loginAs(operator)
+      .redirects(0)
     assert.isNull(await Job.query().where('kind', 'restore').first())
 
-    await client.post(`/snapshots/${snapshotId}/restore`).form({ confirm: 'app-data' }).withCsrfToken().loginAs(operator).redirects(0)
-    const restore = (await client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })).body().job
+    await client
+      .post(`/snapshots/${snapshotId}/restore`)
+      .form({ confirm: 'app-data' })
+      .withCsrfToken()
+      .loginAs(operator)
+      .redirects(0)
+    const restore = (
+      await client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })
+    ).body().job
     assert.equal(restore.kind, 'restore')
     assert.equal(restore.payload.mode, 'replace')
     assert.deepEqual(restore.payload.volume, { type: 'volume', name: 'app-data' })
@@ -133,7 +198,11 @@ test.group('Panel: back up now, restore, delete', (group) => {
     const viewer = await createUser('viewer')
     const { resource, destination } = await createBackupSetup()
 
-    const backup = await client.post(`/resources/${resource.id}/backups`).form({ destinationId: destination.id }).withCsrfToken().loginAs(viewer)
+    const backup = await client
+      .post(`/resources/${resource.id}/backups`)
+      .form({ destinationId: destination.id })
+      .withCsrfToken()
+      .loginAs(viewer)
     backup.assertStatus(403)
     assert.isNull(await Job.query().first())
   })
@@ -142,7 +211,20 @@ test.group('Panel: back up now, restore, delete', (group) => {
     const viewer = await createUser('viewer')
     const { resource, destination, instance, agent } = await createBackupSetup()
 
-    for (const path of ['/', '/resources', `/resources/${resource.id}`, '/snapshots', '/destinations', `/destinations/${destination.id}`, '/agents', `/agents/${agent.id}`, '/engines', '/instances', `/instances/${instance.id}`, '/jobs']) {
+    for (const path of [
+      '/',
+      '/resources',
+      `/resources/${resource.id}`,
+      '/snapshots',
+      '/destinations',
+      `/destinations/${destination.id}`,
+      '/agents',
+      `/agents/${agent.id}`,
+      '/engines',
+      '/instances',
+      `/instances/${instance.id}`,
+      '/jobs',
+    ]) {
       const response = await client.get(path).loginAs(viewer)
       response.assertStatus(200)
     }

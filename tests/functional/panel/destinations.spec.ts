@@ -15,14 +15,14 @@ test.group('Panel: destinations', (group) => {
     const response = await client
       .post('/destinations')
       .form({
-        name: 'Offsite',
-        kind: 's3',
-        engineId: 'test/archive',
-        s3Bucket: 'coffer-backups',
-        s3Region: 'eu-west-1',
-        s3Endpoint: 'https://127.0.0.1:9000',
-        s3AccessKeyId: 'AKIDEXAMPLE',
-        s3SecretAccessKey: 'very-secret-value',
+        'name': 'Offsite',
+        'kind': 's3',
+        'engineId': 'test/archive',
+        's3Bucket': 'coffer-backups',
+        's3Region': 'eu-west-1',
+        's3Endpoint': 'https://127.0.0.1:9000',
+        's3AccessKeyId': 'AKIDEXAMPLE',
+        's3SecretAccessKey': 'very-secret-value',
         'engineOptions[compression]': 'gzip',
         'engineOptions[level]': '5',
         'engineOptions[apiToken]': 'engine-token-value',
@@ -70,7 +70,10 @@ test.group('Panel: destinations', (group) => {
 
     await destination.refresh()
     assert.equal(destination.name, 'Offsite 2')
-    assert.equal(readDestinationSecrets(destination, 'secrets').secretAccessKey, 'very-secret-value')
+    assert.equal(
+      readDestinationSecrets(destination, 'secrets').secretAccessKey,
+      'very-secret-value'
+    )
     assert.equal(readDestinationSecrets(destination, 'engine_secrets').encryptionKey, hostKey)
   })
 
@@ -93,7 +96,11 @@ test.group('Panel: destinations', (group) => {
       .redirects(0)
     const destination = await Destination.findByOrFail('name', 'Box')
 
-    for (const path of [`/destinations/${destination.id}`, `/destinations/${destination.id}/edit`, '/destinations']) {
+    for (const path of [
+      `/destinations/${destination.id}`,
+      `/destinations/${destination.id}/edit`,
+      '/destinations',
+    ]) {
       const page = await client.get(path).loginAs(admin)
       page.assertStatus(200)
       assert.notInclude(page.text(), 'sftp-password-value', path)
@@ -144,7 +151,11 @@ test.group('Panel: destinations', (group) => {
       .redirects(0)
     const destination = await Destination.findByOrFail('name', 'Here')
 
-    await client.post(`/destinations/${destination.id}/test`).withCsrfToken().loginAs(admin).redirects(0)
+    await client
+      .post(`/destinations/${destination.id}/test`)
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
 
     await destination.refresh()
     assert.isTrue(destination.lastTestResult?.ok)

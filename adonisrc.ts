@@ -36,7 +36,12 @@ export default defineConfig({
   ],
 
   /** Files imported after the application boots. */
-  preloads: [() => import('#start/routes'), () => import('#start/kernel')],
+  preloads: [
+    () => import('#start/routes'),
+    () => import('#start/kernel'),
+    () => import('#start/view'),
+    { file: () => import('#start/scheduler'), environment: ['web'] },
+  ],
 
   tests: {
     suites: [
@@ -54,6 +59,11 @@ export default defineConfig({
         files: ['tests/smoke/**/*.spec.ts'],
         name: 'smoke',
         timeout: 120_000,
+      },
+      {
+        files: ['tests/e2e/**/*.spec.ts'],
+        name: 'e2e',
+        timeout: 300_000,
       },
     ],
     forceExit: false,

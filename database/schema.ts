@@ -7,6 +7,300 @@
 import { BaseModel, column } from '@adonisjs/lucid/orm'
 import { DateTime } from 'luxon'
 
+export class AgentSchema extends BaseModel {
+  static $columns = ['agentVersion', 'concurrency', 'createdAt', 'dockerVersion', 'heartbeatSeconds', 'hostname', 'id', 'instanceId', 'inventory', 'lastSeenAt', 'revokedAt', 'serverId', 'serverPinned', 'tokenHash', 'updatedAt'] as const
+  $columns = AgentSchema.$columns
+  @column()
+  declare agentVersion: string | null
+  @column()
+  declare concurrency: number
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare dockerVersion: string | null
+  @column()
+  declare heartbeatSeconds: number
+  @column()
+  declare hostname: string
+  @column({ isPrimary: true })
+  declare id: string
+  @column()
+  declare instanceId: string
+  @column()
+  declare inventory: string | null
+  @column.dateTime()
+  declare lastSeenAt: DateTime | null
+  @column.dateTime()
+  declare revokedAt: DateTime | null
+  @column()
+  declare serverId: string | null
+  @column()
+  declare serverPinned: boolean
+  @column()
+  declare tokenHash: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+}
+
+export class AlertSchema extends BaseModel {
+  static $columns = ['attempts', 'createdAt', 'dedupeKey', 'id', 'instanceId', 'jobId', 'kind', 'lastError', 'message', 'resourceId', 'scheduleId', 'sentAt', 'snapshotId', 'status', 'title', 'updatedAt'] as const
+  $columns = AlertSchema.$columns
+  @column()
+  declare attempts: number
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare dedupeKey: string | null
+  @column({ isPrimary: true })
+  declare id: string
+  @column()
+  declare instanceId: string | null
+  @column()
+  declare jobId: string | null
+  @column()
+  declare kind: string
+  @column()
+  declare lastError: string | null
+  @column()
+  declare message: string
+  @column()
+  declare resourceId: string | null
+  @column()
+  declare scheduleId: string | null
+  @column.dateTime()
+  declare sentAt: DateTime | null
+  @column()
+  declare snapshotId: string | null
+  @column()
+  declare status: string
+  @column()
+  declare title: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+}
+
+export class AuditEventSchema extends BaseModel {
+  static $columns = ['actorEmail', 'actorId', 'createdAt', 'details', 'event', 'id', 'ip'] as const
+  $columns = AuditEventSchema.$columns
+  @column()
+  declare actorEmail: string | null
+  @column()
+  declare actorId: number | null
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare details: string
+  @column()
+  declare event: string
+  @column({ isPrimary: true })
+  declare id: number
+  @column()
+  declare ip: string | null
+}
+
+export class DestinationSchema extends BaseModel {
+  static $columns = ['config', 'createdAt', 'engineId', 'engineOptions', 'engineSecrets', 'id', 'kind', 'lastTestResult', 'lastTestedAt', 'name', 'secrets', 'updatedAt'] as const
+  $columns = DestinationSchema.$columns
+  @column()
+  declare config: string
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare engineId: string
+  @column()
+  declare engineOptions: string
+  @column()
+  declare engineSecrets: string | null
+  @column({ isPrimary: true })
+  declare id: string
+  @column()
+  declare kind: string
+  @column()
+  declare lastTestResult: string | null
+  @column.dateTime()
+  declare lastTestedAt: DateTime | null
+  @column()
+  declare name: string
+  @column()
+  declare secrets: string | null
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+}
+
+export class EngineSchema extends BaseModel {
+  static $columns = ['bundlePath', 'createdAt', 'digest', 'engineId', 'id', 'keyId', 'manifest', 'rejectionReason', 'signature', 'source', 'status', 'updatedAt', 'version'] as const
+  $columns = EngineSchema.$columns
+  @column()
+  declare bundlePath: string
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare digest: string
+  @column()
+  declare engineId: string
+  @column({ isPrimary: true })
+  declare id: string
+  @column()
+  declare keyId: string | null
+  @column()
+  declare manifest: string | null
+  @column()
+  declare rejectionReason: string | null
+  @column()
+  declare signature: string | null
+  @column()
+  declare source: string
+  @column()
+  declare status: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+  @column()
+  declare version: string
+}
+
+export class InstanceSchema extends BaseModel {
+  static $columns = ['coolifySyncError', 'coolifySyncedAt', 'coolifyToken', 'coolifyUrl', 'coolifyVersion', 'createdAt', 'enrollmentTokenHash', 'enrollmentTokenRotatedAt', 'id', 'kind', 'name', 'updatedAt'] as const
+  $columns = InstanceSchema.$columns
+  @column()
+  declare coolifySyncError: string | null
+  @column.dateTime()
+  declare coolifySyncedAt: DateTime | null
+  @column()
+  declare coolifyToken: string | null
+  @column()
+  declare coolifyUrl: string | null
+  @column()
+  declare coolifyVersion: string | null
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare enrollmentTokenHash: string | null
+  @column.dateTime()
+  declare enrollmentTokenRotatedAt: DateTime | null
+  @column({ isPrimary: true })
+  declare id: string
+  @column()
+  declare kind: string
+  @column()
+  declare name: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+}
+
+export class InvitationSchema extends BaseModel {
+  static $columns = ['acceptedAt', 'createdAt', 'email', 'emailedAt', 'expiresAt', 'id', 'invitedById', 'revokedAt', 'role', 'tokenHash', 'updatedAt'] as const
+  $columns = InvitationSchema.$columns
+  @column.dateTime()
+  declare acceptedAt: DateTime | null
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare email: string
+  @column.dateTime()
+  declare emailedAt: DateTime | null
+  @column.dateTime()
+  declare expiresAt: DateTime
+  @column({ isPrimary: true })
+  declare id: string
+  @column()
+  declare invitedById: number | null
+  @column.dateTime()
+  declare revokedAt: DateTime | null
+  @column()
+  declare role: string
+  @column()
+  declare tokenHash: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+}
+
+export class JobEventSchema extends BaseModel {
+  static $columns = ['at', 'data', 'id', 'jobId', 'level', 'message', 'type'] as const
+  $columns = JobEventSchema.$columns
+  @column.dateTime()
+  declare at: DateTime
+  @column()
+  declare data: string | null
+  @column({ isPrimary: true })
+  declare id: number
+  @column()
+  declare jobId: string
+  @column()
+  declare level: string | null
+  @column()
+  declare message: string | null
+  @column()
+  declare type: string
+}
+
+export class JobSchema extends BaseModel {
+  static $columns = ['agentId', 'attempt', 'cancelRequestedAt', 'createdAt', 'destinationId', 'error', 'finishedAt', 'id', 'kind', 'leaseExpiresAt', 'leasedBy', 'maxAttempts', 'payload', 'progress', 'requestedBy', 'resourceId', 'result', 'serverId', 'snapshotId', 'startedAt', 'status', 'timeoutSeconds', 'updatedAt'] as const
+  $columns = JobSchema.$columns
+  @column()
+  declare agentId: string | null
+  @column()
+  declare attempt: number
+  @column.dateTime()
+  declare cancelRequestedAt: DateTime | null
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare destinationId: string | null
+  @column()
+  declare error: string | null
+  @column.dateTime()
+  declare finishedAt: DateTime | null
+  @column({ isPrimary: true })
+  declare id: string
+  @column()
+  declare kind: string
+  @column.dateTime()
+  declare leaseExpiresAt: DateTime | null
+  @column()
+  declare leasedBy: string | null
+  @column()
+  declare maxAttempts: number
+  @column()
+  declare payload: string
+  @column()
+  declare progress: string | null
+  @column()
+  declare requestedBy: string | null
+  @column()
+  declare resourceId: string | null
+  @column()
+  declare result: string | null
+  @column()
+  declare serverId: string | null
+  @column()
+  declare snapshotId: string | null
+  @column.dateTime()
+  declare startedAt: DateTime | null
+  @column()
+  declare status: string
+  @column()
+  declare timeoutSeconds: number
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+}
+
+export class PublisherKeySchema extends BaseModel {
+  static $columns = ['createdAt', 'id', 'keyId', 'name', 'publicKey', 'updatedAt'] as const
+  $columns = PublisherKeySchema.$columns
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column({ isPrimary: true })
+  declare id: string
+  @column()
+  declare keyId: string
+  @column()
+  declare name: string
+  @column()
+  declare publicKey: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+}
+
 export class RateLimitSchema extends BaseModel {
   static $columns = ['expire', 'key', 'points'] as const
   $columns = RateLimitSchema.$columns
@@ -18,18 +312,201 @@ export class RateLimitSchema extends BaseModel {
   declare points: number
 }
 
+export class ResourceSchema extends BaseModel {
+  static $columns = ['backupEnabled', 'coolifyId', 'coolifyType', 'createdAt', 'externalKey', 'hooks', 'id', 'instanceId', 'kind', 'liveMode', 'missingAt', 'name', 'serverId', 'status', 'updatedAt', 'volumes'] as const
+  $columns = ResourceSchema.$columns
+  @column()
+  declare backupEnabled: boolean
+  @column()
+  declare coolifyId: number | null
+  @column()
+  declare coolifyType: string | null
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare externalKey: string
+  @column()
+  declare hooks: string | null
+  @column({ isPrimary: true })
+  declare id: string
+  @column()
+  declare instanceId: string
+  @column()
+  declare kind: string
+  @column()
+  declare liveMode: boolean
+  @column.dateTime()
+  declare missingAt: DateTime | null
+  @column()
+  declare name: string
+  @column()
+  declare serverId: string | null
+  @column()
+  declare status: string | null
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+  @column()
+  declare volumes: string
+}
+
+export class ScheduleRunSchema extends BaseModel {
+  static $columns = ['createdAt', 'id', 'jobIds', 'missedSlots', 'overdueAlertedAt', 'runKey', 'scheduleId', 'slotAt', 'updatedAt'] as const
+  $columns = ScheduleRunSchema.$columns
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column({ isPrimary: true })
+  declare id: string
+  @column()
+  declare jobIds: string
+  @column()
+  declare missedSlots: number
+  @column.dateTime()
+  declare overdueAlertedAt: DateTime | null
+  @column()
+  declare runKey: string
+  @column()
+  declare scheduleId: string | null
+  @column.dateTime()
+  declare slotAt: DateTime
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+}
+
+export class ScheduleSchema extends BaseModel {
+  static $columns = ['createdAt', 'cron', 'destinationId', 'enabled', 'id', 'lastSlotAt', 'mode', 'name', 'retention', 'scopeId', 'scopeType', 'updatedAt'] as const
+  $columns = ScheduleSchema.$columns
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare cron: string
+  @column()
+  declare destinationId: string
+  @column()
+  declare enabled: boolean
+  @column({ isPrimary: true })
+  declare id: string
+  @column.dateTime()
+  declare lastSlotAt: DateTime | null
+  @column()
+  declare mode: string
+  @column()
+  declare name: string
+  @column()
+  declare retention: string
+  @column()
+  declare scopeId: string
+  @column()
+  declare scopeType: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+}
+
+export class ServerSchema extends BaseModel {
+  static $columns = ['coolifyUuid', 'createdAt', 'id', 'instanceId', 'ip', 'missingAt', 'name', 'updatedAt'] as const
+  $columns = ServerSchema.$columns
+  @column()
+  declare coolifyUuid: string | null
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column({ isPrimary: true })
+  declare id: string
+  @column()
+  declare instanceId: string
+  @column()
+  declare ip: string | null
+  @column.dateTime()
+  declare missingAt: DateTime | null
+  @column()
+  declare name: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+}
+
+export class SettingSchema extends BaseModel {
+  static $columns = ['createdAt', 'isSecret', 'key', 'updatedAt', 'value'] as const
+  $columns = SettingSchema.$columns
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare isSecret: boolean
+  @column({ isPrimary: true })
+  declare key: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+  @column()
+  declare value: string | null
+}
+
+export class SnapshotSchema extends BaseModel {
+  static $columns = ['agentId', 'artifacts', 'createdAt', 'destinationId', 'engineId', 'engineSnapshotId', 'engineVersion', 'error', 'finishedAt', 'id', 'jobId', 'resourceId', 'sizeBytes', 'startedAt', 'stats', 'status', 'updatedAt', 'verifiedAt', 'volume', 'warnings'] as const
+  $columns = SnapshotSchema.$columns
+  @column()
+  declare agentId: string | null
+  @column()
+  declare artifacts: string
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare destinationId: string
+  @column()
+  declare engineId: string
+  @column()
+  declare engineSnapshotId: string | null
+  @column()
+  declare engineVersion: string
+  @column()
+  declare error: string | null
+  @column.dateTime()
+  declare finishedAt: DateTime | null
+  @column({ isPrimary: true })
+  declare id: string
+  @column()
+  declare jobId: string | null
+  @column()
+  declare resourceId: string | null
+  @column()
+  declare sizeBytes: bigint | number
+  @column.dateTime()
+  declare startedAt: DateTime
+  @column()
+  declare stats: string | null
+  @column()
+  declare status: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+  @column.dateTime()
+  declare verifiedAt: DateTime | null
+  @column()
+  declare volume: string
+  @column()
+  declare warnings: string | null
+}
+
+export class UserTokenSchema extends BaseModel {
+  static $columns = ['createdAt', 'email', 'expiresAt', 'id', 'purpose', 'tokenHash', 'updatedAt', 'usedAt', 'userId'] as const
+  $columns = UserTokenSchema.$columns
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare email: string
+  @column.dateTime()
+  declare expiresAt: DateTime
+  @column({ isPrimary: true })
+  declare id: string
+  @column()
+  declare purpose: string
+  @column()
+  declare tokenHash: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+  @column.dateTime()
+  declare usedAt: DateTime | null
+  @column()
+  declare userId: number
+}
+
 export class UserSchema extends BaseModel {
-  static $columns = [
-    'createdAt',
-    'email',
-    'emailVerifiedAt',
-    'fullName',
-    'id',
-    'password',
-    'role',
-    'sessionVersion',
-    'updatedAt',
-  ] as const
+  static $columns = ['createdAt', 'email', 'emailVerifiedAt', 'fullName', 'id', 'password', 'role', 'sessionVersion', 'updatedAt'] as const
   $columns = UserSchema.$columns
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime

@@ -1,5 +1,5 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import app from '@adonisjs/core/services/app'
 import {
   describePublicKey,
@@ -27,6 +27,7 @@ export function localPublisherKeyPath() {
 export async function signWorkspaceEngines() {
   const keyPath = localPublisherKeyPath()
   if (!(await exists(keyPath))) {
+    await mkdir(dirname(keyPath), { recursive: true, mode: 0o700 })
     await writePrivateKeyFile(keyPath, generateSigningKey().privateKeyPem)
   }
 

@@ -17,7 +17,7 @@ fi
 # unshare and setsid (util-linux), ss (iproute2), pgrep (procps) and setfattr (attr).
 packages=(
   docker.io openssh-server openssh-client restic busybox-static openssl curl chromium zstd tar
-  iproute2 util-linux procps attr ca-certificates
+  iproute2 util-linux procps attr ca-certificates putty-tools python3
 )
 
 # PostgreSQL: the machine may ship its binaries outside Debian's package (for example in

@@ -20,6 +20,11 @@ fi
 echo "setup: using node $(node --version) from $(command -v node)"
 
 npm ci --loglevel=error
+
+# ssh2's optional native cipher addon can abort the process with "Assertion failed: (env) !=
+# nullptr" when built against Node 24 headers (ssh2 1.17). Without it, ssh2 uses Node's own
+# crypto, which is correct and fast enough for backups.
+rm -rf node_modules/ssh2/lib/protocol/crypto/build
 npm run build --workspaces --if-present
 
 if [ ! -f .env ]; then

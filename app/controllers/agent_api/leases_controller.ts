@@ -1,7 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { DateTime } from 'luxon'
 import { leaseValidator } from '#validators/agent_api'
-import { leaseJobs } from '#services/jobs/lease_jobs'
+import { leaseJobs, releaseLease } from '#services/jobs/lease_jobs'
 import { expireLeases } from '#services/jobs/expire_leases'
 import { buildLeasePayload } from '#services/jobs/lease_payload'
 import { waitForQueuedJob } from '#services/jobs/job_signals'
@@ -17,8 +17,10 @@ export default class LeasesController {
   async store({ request, response, agent }: HttpContext) {
     const { capacity, waitSeconds = 25 } = await request.validateUsing(leaseValidator)
     const deadline = Date.now() + waitSeconds * 1000
+    // The response's close event fires when the agent disconnects; a lease must not go to a
+    // request nobody reads any more.
     const closed = new AbortController()
-    request.request.once('close', () => closed.abort())
+    response.response.once('close', () => closed.abort())
 
     agent.lastSeenAt = DateTime.now()
     await agent.save()
@@ -27,6 +29,10 @@ export default class LeasesController {
       await expireLeases()
       const jobs = await leaseJobs(agent, Math.min(capacity, 1))
 
+      if (jobs.length > 0 && closed.signal.aborted) {
+        await releaseLease(jobs[0].id, agent)
+        break
+      }
       if (jobs.length > 0) {
         return { job: await buildLeasePayload(jobs[0], agent) }
       }

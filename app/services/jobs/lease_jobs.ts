@@ -3,6 +3,7 @@ import { DateTime } from 'luxon'
 import Job from '#models/job'
 import type Agent from '#models/agent'
 import { toDbTime } from '#services/db_time'
+import { signalJobQueued } from '#services/jobs/job_signals'
 
 /** Seconds a lease lasts without renewal. */
 export const LEASE_SECONDS = 60
@@ -79,6 +80,26 @@ export async function renewLease(jobId: string, agent: Agent) {
     return null
   }
   return Job.findOrFail(jobId)
+}
+
+/**
+ * Puts a job the agent just leased back in the queue, for a lease request whose agent
+ * disconnected before it could receive the job.
+ */
+export async function releaseLease(jobId: string, agent: Agent) {
+  await db
+    .from('jobs')
+    .where('id', jobId)
+    .where('leased_by', agent.id)
+    .where('status', 'leased')
+    .update({
+      status: 'queued',
+      leased_by: null,
+      lease_expires_at: null,
+      attempt: db.raw('attempt - 1'),
+      updated_at: toDbTime(DateTime.now()),
+    })
+  signalJobQueued()
 }
 
 /** Number of rows an update changed; drivers return a number or an array. */

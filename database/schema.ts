@@ -128,8 +128,10 @@ export class DestinationSchema extends BaseModel {
 }
 
 export class EngineSchema extends BaseModel {
-  static $columns = ['bundlePath', 'createdAt', 'digest', 'engineId', 'id', 'keyId', 'manifest', 'rejectionReason', 'signature', 'source', 'status', 'updatedAt', 'version'] as const
+  static $columns = ['agentRefusals', 'bundlePath', 'createdAt', 'digest', 'engineId', 'id', 'keyId', 'manifest', 'rejectionReason', 'signature', 'source', 'status', 'updatedAt', 'version'] as const
   $columns = EngineSchema.$columns
+  @column()
+  declare agentRefusals: string | null
   @column()
   declare bundlePath: string
   @column.dateTime({ autoCreate: true })

@@ -80,6 +80,11 @@ export default await Env.create(new URL('../', import.meta.url), {
   GOOGLE_USER_INFO_URL: Env.schema.string.optional({ format: 'url', tld: false }),
 
   /*
+   * Seconds a job lease lasts without renewal; a stopped agent's jobs fail after it.
+   */
+  JOB_LEASE_SECONDS: Env.schema.number.optional(),
+
+  /*
    * Image the agent install script runs.
    */
   COFFER_AGENT_IMAGE: Env.schema.string.optional(),

@@ -33,4 +33,17 @@ export default class Engine extends UuidModel {
 
   @column()
   declare bundlePath: string
+
+  /** Agents that refused the bundle, with their reasons. */
+  @jsonColumn()
+  declare agentRefusals: EngineRefusal[] | null
+}
+
+/** One agent's refusal of a bundle. */
+export interface EngineRefusal {
+  agentId: string
+  hostname: string
+  code: string | null
+  reason: string
+  at: string
 }

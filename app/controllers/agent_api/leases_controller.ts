@@ -5,6 +5,25 @@ import { leaseJobs, releaseLease } from '#services/jobs/lease_jobs'
 import { expireLeases } from '#services/jobs/expire_leases'
 import { buildLeasePayload } from '#services/jobs/lease_payload'
 import { waitForQueuedJob } from '#services/jobs/job_signals'
+import { completeJob } from '#services/jobs/complete_job'
+import Destination from '#models/destination'
+import type Job from '#models/job'
+import type Agent from '#models/agent'
+
+/**
+ * Ends a leased job whose destination's engine has no accepted bundle, instead of handing the
+ * agent a job it cannot run.
+ */
+async function failWithoutEngine(job: Job, agent: Agent) {
+  const destination = await Destination.find(job.destinationId)
+  await completeJob(job.id, agent, {
+    status: 'failed',
+    error: {
+      code: 'ENGINE_UNAVAILABLE',
+      message: `Engine ${destination?.engineId ?? 'unknown'} has no accepted bundle, so the job cannot run. Accept its publisher key and scan or upload the engine on the Engines page, then retry.`,
+    },
+  })
+}
 
 /** Seconds between database checks while a long poll waits. */
 const POLL_CHECK_SECONDS = 2
@@ -34,7 +53,12 @@ export default class LeasesController {
         break
       }
       if (jobs.length > 0) {
-        return { job: await buildLeasePayload(jobs[0], agent) }
+        const payload = await buildLeasePayload(jobs[0], agent)
+        if (payload.destination && !payload.engine) {
+          await failWithoutEngine(jobs[0], agent)
+          continue
+        }
+        return { job: payload }
       }
 
       const remaining = deadline - Date.now()

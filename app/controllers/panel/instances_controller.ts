@@ -11,6 +11,8 @@ import {
 } from '#services/instances/install_command'
 import { writeCoolifyToken } from '#services/instances/coolify_token'
 import audit from '#services/audit'
+import PublisherKey from '#models/publisher_key'
+import { LOCAL_PUBLISHER_KEY_NAME } from '#services/engines/sign_workspace_engines'
 
 /** Instances: Coolify instances and plain Docker hosts, and their enrollment tokens. */
 export default class InstancesController {
@@ -60,10 +62,11 @@ export default class InstancesController {
     await audit.record(ctx, 'enrollment_token.revealed', { instanceId: instance.id })
 
     const baseUrl = controllerUrl(`${request.protocol()}://${request.host()}`)
+    const localKey = await PublisherKey.findBy('name', LOCAL_PUBLISHER_KEY_NAME)
     return view.render('pages/instances/token', {
       instance,
       command: installCommand(baseUrl, token),
-      localCommand: localAgentCommand(baseUrl, token),
+      localCommand: localAgentCommand(baseUrl, token, localKey?.publicKey),
     })
   }
 

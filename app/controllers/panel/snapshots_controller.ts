@@ -109,8 +109,6 @@ export default class SnapshotsController {
 
     const job = await startForget(snapshot, auth.user?.email ?? null)
     if (job.status === 'failed') {
-      snapshot.status = job.payload.previousStatus[snapshot.id]
-      await snapshot.save()
       session.flash('error', `The deletion cannot start: ${job.error?.message}`)
       return response.redirect().toPath(`/snapshots/${snapshot.id}`)
     }

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
-import db from '@adonisjs/lucid/services/db'
+import logger from '@adonisjs/core/services/logger'
+import Engine from '#models/engine'
 import type Agent from '#models/agent'
 import type { Inventory } from '#models/agent'
 import Job from '#models/job'
@@ -53,17 +54,40 @@ export async function recordHeartbeat(agent: Agent, heartbeat: Heartbeat) {
   return cancelled.map((job) => job.id)
 }
 
-/** Marks a bundle the agent refused as rejected, with the agent's reason. */
+/**
+ * Records an agent's refusal of a bundle, once per agent and reason. The bundle stays shippable
+ * to other agents: a refusal says that this host does not trust it.
+ */
 async function recordRejectedEngine(
   agent: Agent,
   rejected: { digest: string; reason: string; code?: string }
 ) {
-  const reason = `Refused by agent ${agent.hostname} (${agent.id}): ${rejected.code ? `${rejected.code}: ` : ''}${rejected.reason}`
-  await db
-    .from('engines')
-    .where('digest', rejected.digest)
-    .update({
-      status: 'rejected',
-      rejection_reason: reason.slice(0, 2000),
-    })
+  const engine = await Engine.findBy('digest', rejected.digest)
+  if (!engine) {
+    return
+  }
+
+  const refusals = engine.agentRefusals ?? []
+  const known = refusals.some(
+    (refusal) => refusal.agentId === agent.id && refusal.code === (rejected.code ?? null)
+  )
+  if (known) {
+    return
+  }
+
+  engine.agentRefusals = [
+    ...refusals.filter((refusal) => refusal.agentId !== agent.id),
+    {
+      agentId: agent.id,
+      hostname: agent.hostname,
+      code: rejected.code ?? null,
+      reason: rejected.reason.slice(0, 2000),
+      at: new Date().toISOString(),
+    },
+  ]
+  await engine.save()
+  logger.warn(
+    { agentId: agent.id, digest: rejected.digest, code: rejected.code },
+    'agent refused an engine bundle'
+  )
 }

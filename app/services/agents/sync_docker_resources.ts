@@ -2,8 +2,11 @@ import { DateTime } from 'luxon'
 import type { Inventory } from '#models/agent'
 import Resource, { type ResourceVolume } from '#models/resource'
 
-/** Bind sources that are the agent's own plumbing, never backed up. */
-const IGNORED_BIND_SOURCES = ['/var/run/docker.sock', '/run/docker.sock']
+/**
+ * Bind sources that are the agent's own plumbing, never backed up: the Docker socket, and the
+ * volume store the install script mounts into the agent container.
+ */
+const IGNORED_BIND_SOURCES = ['/var/run/docker.sock', '/run/docker.sock', '/var/lib/docker/volumes']
 
 /**
  * Makes the resources of a plain Docker host match what its agent reports: one resource per

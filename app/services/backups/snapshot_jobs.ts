@@ -44,7 +44,7 @@ export async function startForget(snapshot: Snapshot, requestedBy: string | null
   snapshot.status = 'deleting'
   await snapshot.save()
 
-  return enqueueJob({
+  const job = await enqueueJob({
     kind: 'forget',
     resourceId: snapshot.resourceId,
     destinationId: snapshot.destinationId,
@@ -53,6 +53,13 @@ export async function startForget(snapshot: Snapshot, requestedBy: string | null
     ...(await snapshotTarget(snapshot)),
     payload: { snapshots: [snapshot.toRef()], previousStatus: { [snapshot.id]: previousStatus } },
   })
+
+  // A deletion that could not start leaves the snapshot as it was.
+  if (job.status === 'failed') {
+    snapshot.status = previousStatus
+    await snapshot.save()
+  }
+  return job
 }
 
 /** Queues a listing of a snapshot's files. */

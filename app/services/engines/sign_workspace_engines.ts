@@ -11,6 +11,9 @@ import {
 } from '@coffer/sdk'
 import PublisherKey from '#models/publisher_key'
 
+/** Name under which the local publisher key is accepted on the Engines page. */
+export const LOCAL_PUBLISHER_KEY_NAME = 'Local publisher key (this installation)'
+
 /** The local publisher key of this installation, kept outside the repository's tracked files. */
 export function localPublisherKeyPath() {
   return app.tmpPath('keys', 'local-publisher.pem')
@@ -35,7 +38,7 @@ export async function signWorkspaceEngines() {
   const publicKey = describePublicKey(privateKey)
   await PublisherKey.updateOrCreate(
     { keyId: publicKey.keyId },
-    { name: 'Local publisher key (this installation)', publicKey: publicKey.text }
+    { name: LOCAL_PUBLISHER_KEY_NAME, publicKey: publicKey.text }
   )
 
   const signed: string[] = []

@@ -29,8 +29,19 @@ export function installCommand(baseUrl: string, enrollmentToken: string) {
 
 /**
  * The command that starts an agent from this repository without building an image, for trying
- * Coffer on one machine.
+ * Coffer on one machine. `trustedKey` is the local publisher key that signed the workspace's
+ * engines (`node ace engines:sign-local`), which the agent must trust to run them.
  */
-export function localAgentCommand(baseUrl: string, enrollmentToken: string) {
-  return `COFFER_CONTROLLER_URL=${baseUrl} COFFER_ENROLLMENT_TOKEN='${enrollmentToken}' npm run agent`
+export function localAgentCommand(baseUrl: string, enrollmentToken: string, trustedKey?: string) {
+  const settings = [
+    `COFFER_CONTROLLER_URL=${baseUrl}`,
+    `COFFER_ENROLLMENT_TOKEN='${enrollmentToken}'`,
+    'COFFER_STATE_DIR=tmp/agent-state',
+    'COFFER_WORK_DIR=tmp/agent-work',
+    'COFFER_LOCAL_DESTINATION_ROOT=/backups',
+  ]
+  if (trustedKey) {
+    settings.push(`COFFER_TRUSTED_KEYS=${trustedKey}`)
+  }
+  return `sudo env PATH="$PATH" ${settings.join(' ')} npm run agent`
 }

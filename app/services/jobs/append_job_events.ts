@@ -32,7 +32,13 @@ export async function appendJobEvents(job: Job, incoming: IncomingJobEvent[]) {
       }
     }
 
-    const { type: _type, at: _at, ...data } = event
+    const data = {
+      phase: event.phase,
+      bytesDone: event.bytesDone,
+      bytesTotal: event.bytesTotal,
+      filesDone: event.filesDone,
+      filesTotal: event.filesTotal,
+    }
     return { ...base, type: 'progress' as const, level: null, message: null, data }
   })
 

@@ -76,7 +76,7 @@ export async function completeJob(jobId: string, agent: Agent, completion: JobCo
 }
 
 /** Removes the records of deleted snapshots, or puts them back when the deletion failed. */
-async function applyForgetResult(job: Job, status: JobStatus, trx: any) {
+export async function applyForgetResult(job: Job, status: JobStatus, trx: any) {
   const ids: string[] = (job.payload.snapshots ?? []).map((ref: { id: string }) => ref.id)
   if (ids.length === 0) {
     return

@@ -7,6 +7,8 @@ import { toDbTime } from '#services/db_time'
 import { affectedRows } from '#services/jobs/lease_jobs'
 import { broadcastJob } from '#services/jobs/job_broadcast'
 import { signalJobQueued } from '#services/jobs/job_signals'
+import { applyForgetResult } from '#services/jobs/complete_job'
+import { alertOnJobFinished } from '#services/alerts/job_alerts'
 
 /** Reason recorded on a job whose agent stopped renewing its lease. */
 export const LEASE_EXPIRED_MESSAGE =
@@ -52,10 +54,16 @@ export async function expireLeases(now = DateTime.now()) {
         .where('job_id', job.id)
         .where('status', 'running')
         .update({ status: 'failed', error: LEASE_EXPIRED_MESSAGE, finished_at: toDbTime(now) })
+      if (job.kind === 'forget') {
+        await applyForgetResult(job, 'failed', undefined)
+      }
     }
 
     await job.refresh()
     await broadcastJob(job)
+    if (!retry) {
+      await alertOnJobFinished(job)
+    }
   }
 
   return expired.length

@@ -1,12 +1,18 @@
 import db from '@adonisjs/lucid/services/db'
+import env from '#start/env'
 import { DateTime } from 'luxon'
 import Job from '#models/job'
 import type Agent from '#models/agent'
 import { toDbTime } from '#services/db_time'
 import { signalJobQueued } from '#services/jobs/job_signals'
 
-/** Seconds a lease lasts without renewal. */
-export const LEASE_SECONDS = 60
+/**
+ * Seconds a lease lasts without renewal (JOB_LEASE_SECONDS, 60 by default). Agents renew every
+ * third of it, so a stopped agent's jobs fail within this time.
+ */
+export function leaseSeconds() {
+  return env.get('JOB_LEASE_SECONDS', 60)
+}
 
 /** Candidates read per attempt; another controller or agent may win some of them. */
 const CANDIDATES_PER_ATTEMPT = 10
@@ -45,7 +51,7 @@ export async function leaseJobs(agent: Agent, capacity: number) {
       .update({
         status: 'leased',
         leased_by: agent.id,
-        lease_expires_at: toDbTime(now.plus({ seconds: LEASE_SECONDS })),
+        lease_expires_at: toDbTime(now.plus({ seconds: leaseSeconds() })),
         attempt: db.raw('attempt + 1'),
         updated_at: toDbTime(now),
       })
@@ -71,7 +77,7 @@ export async function renewLease(jobId: string, agent: Agent) {
     .whereIn('status', ['leased', 'running'])
     .update({
       status: 'running',
-      lease_expires_at: toDbTime(now.plus({ seconds: LEASE_SECONDS })),
+      lease_expires_at: toDbTime(now.plus({ seconds: leaseSeconds() })),
       started_at: db.raw('COALESCE(started_at, ?)', [toDbTime(now)]),
       updated_at: toDbTime(now),
     })

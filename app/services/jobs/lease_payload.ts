@@ -5,7 +5,7 @@ import type Job from '#models/job'
 import Snapshot from '#models/snapshot'
 import { readDestinationSecrets } from '#services/destinations/destination_secrets'
 import { findShippableEngine } from '#services/engines/find_shippable_engine'
-import { LEASE_SECONDS } from '#services/jobs/lease_jobs'
+import { leaseSeconds } from '#services/jobs/lease_jobs'
 
 /**
  * Builds what an agent receives with a lease: the job, the engine to run, and the destination
@@ -39,7 +39,7 @@ export async function buildLeasePayload(job: Job, agent: Agent) {
     kind: job.kind,
     attempt: job.attempt,
     leaseExpiresAt: job.leaseExpiresAt?.toISO(),
-    leaseSeconds: LEASE_SECONDS,
+    leaseSeconds: leaseSeconds(),
     timeoutSeconds: job.timeoutSeconds,
     engine: engine ? { id: engine.engineId, version: engine.version, digest: engine.digest } : null,
     destination: destination

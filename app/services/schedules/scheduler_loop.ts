@@ -1,5 +1,6 @@
 import logger from '@adonisjs/core/services/logger'
 import { tick } from '#services/schedules/scheduler'
+import { expireLeases } from '#services/jobs/expire_leases'
 
 /** Seconds between scheduler passes. */
 const TICK_SECONDS = 30
@@ -7,7 +8,10 @@ const TICK_SECONDS = 30
 let timer: NodeJS.Timeout | null = null
 let running: Promise<void> | null = null
 
-/** Starts calling `tick` every 30 seconds; a pass never overlaps the previous one. */
+/**
+ * Every 30 seconds, fails or requeues jobs whose lease expired and then calls `tick`; a pass never
+ * overlaps the previous one.
+ */
 export function startSchedulerLoop() {
   if (timer) {
     return
@@ -17,7 +21,10 @@ export function startSchedulerLoop() {
     if (running) {
       return
     }
-    running = tick()
+    // Lease requests also expire leases, but only while some agent polls; this pass covers the
+    // jobs of a controller whose agents all stopped.
+    running = expireLeases()
+      .then(() => tick())
       .catch((error) => logger.error({ err: error }, 'scheduler pass failed'))
       .finally(() => {
         running = null

@@ -194,6 +194,28 @@ test.group('Panel: back up now, restore, delete', (group) => {
     assert.equal(restore.payload.snapshot.artifacts.length, 2)
   })
 
+  test('job without an accepted engine fails', async ({ client, assert }) => {
+    const operator = await createUser('operator')
+    const { resource, destination, token } = await createBackupSetup()
+    const { default: Engine } = await import('#models/engine')
+    await Engine.query().where('engine_id', 'test/archive').update({ status: 'rejected' })
+
+    await client
+      .post(`/resources/${resource.id}/backups`)
+      .form({ destinationId: destination.id })
+      .withCsrfToken()
+      .loginAs(operator)
+    const lease = await client
+      .post('/api/agent/lease')
+      .bearerToken(token)
+      .json({ capacity: 1, waitSeconds: 0 })
+
+    lease.assertStatus(204)
+    const job = await Job.query().where('resource_id', resource.id).firstOrFail()
+    assert.equal(job.status, 'failed')
+    assert.equal(job.error?.code, 'ENGINE_UNAVAILABLE')
+  })
+
   test('viewer cannot back up or delete', async ({ client, assert }) => {
     const viewer = await createUser('viewer')
     const { resource, destination } = await createBackupSetup()

@@ -34,4 +34,5 @@ if [ ! -f .env ]; then
 fi
 
 mkdir -p tmp
+node ace migration:run --force
 echo "setup: done. Start the panel with: npm run dev"

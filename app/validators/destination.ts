@@ -50,5 +50,5 @@ export const destinationValidator = vine.create({
   s3SecretAccessKey: vine.string().maxLength(256).optional(),
 
   /** Engine options, by field name, as the engine's JSON Schema describes them. */
-  engineOptions: vine.record(vine.any()).optional(),
+  engineOptions: vine.record(vine.any().nullable().optional()).optional(),
 })

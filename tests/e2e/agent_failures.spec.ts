@@ -61,7 +61,10 @@ test.group('End to end: agent crashes and untrusted engines', (group) => {
       await rm(destinationRoot, { recursive: true, force: true })
     }
     for (const table of TABLES) {
-      await db.from(table).delete().catch(() => {})
+      await db
+        .from(table)
+        .delete()
+        .catch(() => {})
     }
   })
 
@@ -99,7 +102,7 @@ test.group('End to end: agent crashes and untrusted engines', (group) => {
       'Local',
       'coffer/tar',
       `${destinationRoot}/coffer`,
-      { 'compression': 'zstd', 'level': '19', 'encryption': 'true' }
+      { compression: 'zstd', level: '19', encryption: 'true' }
     )
 
     await panel.browser.get(`/resources/${resource.id}`)
@@ -114,7 +117,10 @@ test.group('End to end: agent crashes and untrusted engines', (group) => {
     )
     first.child.kill('SIGKILL')
     await new Promise((resolve) => first.child.once('exit', resolve))
-    assert.isTrue((await writer.inspect()).State.Paused, 'the writer stays paused while no agent runs')
+    assert.isTrue(
+      (await writer.inspect()).State.Paused,
+      'the writer stays paused while no agent runs'
+    )
 
     // The restarted agent resumes what it paused, before anything else.
     const second = await startTestAgent(panel, destinationRoot, first.stateDir)
@@ -141,14 +147,23 @@ test.group('End to end: agent crashes and untrusted engines', (group) => {
 
   test('agent refuses a bundle signed by a key it does not trust', async ({ assert }) => {
     // The controller accepts a newer tar bundle signed by a key the agent host never pinned.
-    const trusted = await Engine.query().where('engine_id', 'coffer/tar').where('status', 'accepted').firstOrFail()
-    const files = new Map(readTar(await readFile(bundleFilePath(trusted))).map((file) => [file.name, file.data]))
+    const trusted = await Engine.query()
+      .where('engine_id', 'coffer/tar')
+      .where('status', 'accepted')
+      .firstOrFail()
+    const files = new Map(
+      readTar(await readFile(bundleFilePath(trusted))).map((file) => [file.name, file.data])
+    )
     const manifest = JSON.parse(files.get('engine.json')!.toString()) as EngineManifest
     files.delete('engine.json')
     const { files: _digests, ...source } = { ...manifest, version: '0.1.1' }
     const packed = packBundle(source, files)
     const rogueKey = generateSigningKey()
-    await PublisherKey.create({ name: 'Other publisher', keyId: rogueKey.publicKey.keyId, publicKey: rogueKey.publicKey.text })
+    await PublisherKey.create({
+      name: 'Other publisher',
+      keyId: rogueKey.publicKey.keyId,
+      publicKey: rogueKey.publicKey.text,
+    })
     const rogue = await registerBundle(
       packed.bytes,
       formatSignature(signBundle(packed.bytes, createPrivateKey(rogueKey.privateKeyPem))),
@@ -156,7 +171,9 @@ test.group('End to end: agent crashes and untrusted engines', (group) => {
     )
     assert.equal(rogue.status, 'accepted', 'the controller itself accepts the key')
 
-    const resource = await (await import('#models/resource')).default.findByOrFail('name', volumeName)
+    const resource = await (
+      await import('#models/resource')
+    ).default.findByOrFail('name', volumeName)
     const destination = await (await import('#models/destination')).default.firstOrFail()
     const { startBackup } = await import('#services/backups/start_backup')
     const [job] = await startBackup(resource, destination, 'test')

@@ -14,7 +14,11 @@ import Snapshot from '#models/snapshot'
 import { signWorkspaceEngines } from '#services/engines/sign_workspace_engines'
 import { BrowserSession } from '#tests/helpers/browser_session'
 import { startAgentProcess, waitFor, type AgentProcess } from '#tests/helpers/agent_process'
-import { removeDockerObjects, startWriterContainer, testDocker } from '#tests/helpers/docker_fixtures'
+import {
+  removeDockerObjects,
+  startWriterContainer,
+  testDocker,
+} from '#tests/helpers/docker_fixtures'
 import { serviceEnv } from '#tests/smoke/service_env'
 
 const run = promisify(execFile)
@@ -108,8 +112,24 @@ test.group('End to end: back up and restore a Docker volume through the panel', 
     if (destinationRoot) {
       await rm(destinationRoot, { recursive: true, force: true })
     }
-    for (const table of ['job_events', 'snapshots', 'jobs', 'resources', 'agents', 'servers', 'instances', 'destinations', 'engines', 'publisher_keys', 'audit_events', 'users']) {
-      await db.from(table).delete().catch(() => {})
+    for (const table of [
+      'job_events',
+      'snapshots',
+      'jobs',
+      'resources',
+      'agents',
+      'servers',
+      'instances',
+      'destinations',
+      'engines',
+      'publisher_keys',
+      'audit_events',
+      'users',
+    ]) {
+      await db
+        .from(table)
+        .delete()
+        .catch(() => {})
     }
   })
 
@@ -181,7 +201,11 @@ test.group('End to end: back up and restore a Docker volume through the panel', 
       'engineOptions[compression]': 'zstd',
       'engineOptions[encryption]': 'true',
     })
-    assert.match(destination.location ?? '', /^\/destinations\/[0-9a-f-]{36}$/, destination.text.slice(0, 500))
+    assert.match(
+      destination.location ?? '',
+      /^\/destinations\/[0-9a-f-]{36}$/,
+      destination.text.slice(0, 500)
+    )
     const destinationId = destination.location!.split('/').pop()!
 
     // Back up now, with the agent held still until the page watches the job's channel.
@@ -198,7 +222,9 @@ test.group('End to end: back up and restore a Docker volume through the panel', 
     await channel.close()
     assert.equal(backupJob.status, 'succeeded', JSON.stringify(backupJob.error))
     assert.isAbove(channel.messages.filter((message) => message.type === 'log').length, 0)
-    assert.isTrue(channel.messages.some((message) => message.type === 'state' && message.status === 'succeeded'))
+    assert.isTrue(
+      channel.messages.some((message) => message.type === 'state' && message.status === 'succeeded')
+    )
 
     const writerState = (await writer.inspect()).State
     assert.isTrue(writerState.Running)
@@ -217,10 +243,15 @@ test.group('End to end: back up and restore a Docker volume through the panel', 
     assert.include(snapshotPage.text, 'docs/nested/second.txt')
 
     // Download one file.
-    const extract = await browser.post(`/snapshots/${snapshot.id}/extract`, { path: 'docs/hello.txt' })
+    const extract = await browser.post(`/snapshots/${snapshot.id}/extract`, {
+      path: 'docs/hello.txt',
+    })
     const extractJob = await waitForJob(jobIdFrom(extract.location), agent)
     assert.equal(extractJob.status, 'succeeded', JSON.stringify(extractJob.error))
-    const download = await browser.stream(`/jobs/${extractJob.id}/download`, new AbortController().signal)
+    const download = await browser.stream(
+      `/jobs/${extractJob.id}/download`,
+      new AbortController().signal
+    )
     assert.equal(download.status, 200)
     const workFolder = await mkdtemp(join(tmpdir(), 'coffer-e2e-download-'))
     await writeFile(join(workFolder, 'download.tar'), Buffer.from(await download.arrayBuffer()))
@@ -230,7 +261,10 @@ test.group('End to end: back up and restore a Docker volume through the panel', 
     await rm(workFolder, { recursive: true, force: true })
 
     // Damage the volume, then restore it in place.
-    await run('sh', ['-c', `rm "${mountpoint}/docs/hello.txt" && echo new > "${mountpoint}/added.txt" && chmod 0600 "${mountpoint}/docs/nested/second.txt"`])
+    await run('sh', [
+      '-c',
+      `rm "${mountpoint}/docs/hello.txt" && echo new > "${mountpoint}/added.txt" && chmod 0600 "${mountpoint}/docs/nested/second.txt"`,
+    ])
     await browser.get(`/snapshots/${snapshot.id}/restore`)
     const restore = await browser.post(`/snapshots/${snapshot.id}/restore`, { confirm: volumeName })
     const restoreJob = await waitForJob(jobIdFrom(restore.location), agent)
@@ -241,7 +275,9 @@ test.group('End to end: back up and restore a Docker volume through the panel', 
     const afterRestore = (await writer.inspect()).State
     assert.isTrue(afterRestore.Running, 'the writer runs again after the restore')
 
-    const randomBefore = createHash('sha256').update(await readFile(join(mountpoint, 'random.bin'))).digest('hex')
+    const randomBefore = createHash('sha256')
+      .update(await readFile(join(mountpoint, 'random.bin')))
+      .digest('hex')
     assert.equal(seeded.entries.get('random.bin')?.sha256, randomBefore)
   }).timeout(300_000)
 })

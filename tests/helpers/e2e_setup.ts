@@ -11,7 +11,10 @@ import { serviceEnv } from '#tests/smoke/service_env'
 
 /** Decodes the HTML entities Edge writes for quotes and ampersands. */
 export function decodeHtml(text: string) {
-  return text.replace(/&#x27;|&#39;/g, "'").replaceAll('&amp;', '&').replaceAll('&quot;', '"')
+  return text
+    .replace(/&#x27;|&#39;/g, "'")
+    .replaceAll('&amp;', '&')
+    .replaceAll('&quot;', '"')
 }
 
 /** The job id of a redirect to a job page. */

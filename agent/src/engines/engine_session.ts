@@ -54,6 +54,9 @@ export async function openEngineSession(options: EngineSessionOptions): Promise<
       bundleDir: options.prepared.dir,
       storage,
       agentVersion: options.agentVersion,
+      // The restic engine finds its binary through RESTIC_BINARY when restic is not on PATH;
+      // nothing else of the agent's environment reaches engines.
+      env: process.env.RESTIC_BINARY ? { RESTIC_BINARY: process.env.RESTIC_BINARY } : {},
       onLog: (entry) => events.log(entry.level, entry.message),
       onProgress: (progress) =>
         events.progress({

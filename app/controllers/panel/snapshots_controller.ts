@@ -122,7 +122,9 @@ export default class SnapshotsController {
       .where('snapshot_id', snapshot.id)
       .orderBy('created_at', 'desc')
       .first()
-    return job?.result?.files ?? null
+    const files: { path?: string | null }[] | null = job?.result?.files ?? null
+    // The volume root itself is not a file to show or download.
+    return files?.filter((entry) => entry.path && entry.path !== '.' && entry.path !== '/') ?? null
   }
 
   private async containersUsing(snapshot: Snapshot) {

@@ -43,5 +43,7 @@ export function localAgentCommand(baseUrl: string, enrollmentToken: string, trus
   if (trustedKey) {
     settings.push(`COFFER_TRUSTED_KEYS=${trustedKey}`)
   }
-  return `sudo env PATH="$PATH" ${settings.join(' ')} npm run agent`
+  // `export` is a shell builtin and `sudo -E` passes the environment on, so the token never
+  // appears in a process's arguments.
+  return `export ${settings.join(' ')}\nsudo -E env PATH="$PATH" npm run agent`
 }

@@ -55,14 +55,25 @@ export async function applyBackupResult(
     artifacts: reported.snapshot.artifacts,
     stats: reported.stats ?? null,
     warnings,
-    sizeBytes: reported.snapshot.artifacts.reduce(
-      (sum: number, artifact: { size: number }) => sum + artifact.size,
-      0
-    ),
+    sizeBytes: storedSize(reported),
     finishedAt: DateTime.now(),
   })
   await snapshot.save()
   return { status, error: null }
+}
+
+/**
+ * Bytes the snapshot added at the destination: its artifacts, or the engine's count of stored
+ * bytes when that is larger (a restic snapshot's data lives in the shared repository, not in
+ * its artifacts).
+ */
+function storedSize(reported: any) {
+  const artifacts = reported.snapshot.artifacts.reduce(
+    (sum: number, artifact: { size: number }) => sum + artifact.size,
+    0
+  )
+  const stored = Number(reported.stats?.bytesStored ?? 0)
+  return Math.max(artifacts, Number.isFinite(stored) ? stored : 0)
 }
 
 /** Whether a reported snapshot names at least one artifact, each with a size and a digest. */

@@ -14,8 +14,11 @@ export function leaseSeconds() {
   return env.get('JOB_LEASE_SECONDS', 60)
 }
 
-/** Candidates read per attempt; another controller or agent may win some of them. */
-const CANDIDATES_PER_ATTEMPT = 10
+/**
+ * Oldest queued jobs read per lease request. Each request tries them in a random order, so many
+ * agents polling at once spread over the queue instead of all racing for the same oldest job.
+ */
+const CANDIDATES_PER_ATTEMPT = 50
 
 /**
  * Leases up to `capacity` queued jobs for an agent. Each lease is one conditional update
@@ -39,7 +42,7 @@ export async function leaseJobs(agent: Agent, capacity: number) {
     .orderBy('created_at', 'asc')
     .limit(Math.max(capacity, CANDIDATES_PER_ATTEMPT))
 
-  for (const candidate of candidates) {
+  for (const candidate of shuffle(candidates)) {
     if (leased.length >= capacity) {
       break
     }
@@ -62,6 +65,16 @@ export async function leaseJobs(agent: Agent, capacity: number) {
   }
 
   return leased
+}
+
+/** Returns the items in a random order (Fisher-Yates). */
+function shuffle<T>(items: T[]) {
+  const copy = [...items]
+  for (let index = copy.length - 1; index > 0; index--) {
+    const other = Math.floor(Math.random() * (index + 1))
+    ;[copy[index], copy[other]] = [copy[other], copy[index]]
+  }
+  return copy
 }
 
 /**

@@ -35,13 +35,11 @@ test.group('Agent API: enrollment', (group) => {
   })
 
   test('rejects an unknown enrollment token', async ({ client }) => {
-    const response = await client
-      .post('/api/agent/enroll')
-      .json({
-        enrollmentToken: 'coffer_enroll_not-a-real-token',
-        hostname: 'x',
-        agentVersion: '0.1.0',
-      })
+    const response = await client.post('/api/agent/enroll').json({
+      enrollmentToken: 'coffer_enroll_not-a-real-token',
+      hostname: 'x',
+      agentVersion: '0.1.0',
+    })
 
     response.assertStatus(401)
     response.assertBodyContains({ error: { code: 'INVALID_ENROLLMENT_TOKEN' } })

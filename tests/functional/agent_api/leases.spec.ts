@@ -36,6 +36,7 @@ async function agentsOnOneServer(count: number) {
 
 test.group('Agent API: leases', (group) => {
   group.each.teardown(async () => {
+    await db.from('alerts').delete()
     await db.from('job_events').delete()
     await db.from('snapshots').delete()
     await db.from('jobs').delete()

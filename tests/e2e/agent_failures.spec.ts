@@ -156,8 +156,9 @@ test.group('End to end: agent crashes and untrusted engines', (group) => {
     )
     const manifest = JSON.parse(files.get('engine.json')!.toString()) as EngineManifest
     files.delete('engine.json')
-    const { files: _digests, ...source } = { ...manifest, version: '0.1.1' }
-    const packed = packBundle(source, files)
+    const source: Partial<EngineManifest> = { ...manifest, version: '0.1.1' }
+    delete source.files
+    const packed = packBundle(source as Omit<EngineManifest, 'files'>, files)
     const rogueKey = generateSigningKey()
     await PublisherKey.create({
       name: 'Other publisher',

@@ -184,6 +184,24 @@ test.group('End to end: real data through both engines and all destinations', (g
     return { id, label, test: await pressTest(browser, id) }
   }
 
+  /**
+   * Returns the running server container, starting a fresh one on the data volume when an
+   * earlier case failed after stopping it.
+   */
+  async function runningServer() {
+    const docker = testDocker()
+    const container = docker.getContainer(pgContainer)
+    const state = await container.inspect().then(
+      (details) => details.State,
+      () => null
+    )
+    if (state?.Running && !state.Paused) {
+      return container
+    }
+    await removePostgresContainer(docker, pgContainer)
+    return startPostgresContainer(docker, image, pgContainer, pgVolume)
+  }
+
   for (const { engineId, kind } of CASES) {
     test(`${engineId} on ${kind}`, async ({ assert }) => {
       const docker = testDocker()
@@ -191,7 +209,7 @@ test.group('End to end: real data through both engines and all destinations', (g
       assert.isTrue(destination.test.ok, `Test button: ${JSON.stringify(destination.test)}`)
 
       // New rows before each backup, so every case restores a state no other case saw.
-      let server = docker.getContainer(pgContainer)
+      let server = await runningServer()
       await psql(
         server,
         image,
@@ -204,12 +222,12 @@ test.group('End to end: real data through both engines and all destinations', (g
         await queueBackup(browser, resources.pg, destination.id),
         agent!
       )
-      await expectSucceeded(pgBackup)
+      await expectSucceeded(pgBackup, agent!)
       const treeBackup = await waitForJob(
         await queueBackup(browser, resources.tree, destination.id),
         agent!
       )
-      await expectSucceeded(treeBackup)
+      await expectSucceeded(treeBackup, agent!)
 
       assert.isTrue(
         (await jobLog(pgBackup.id)).some((line) => line.includes(`pausing ${pgContainer}`)),
@@ -245,7 +263,7 @@ test.group('End to end: real data through both engines and all destinations', (g
         await queueRestore(browser, treeSnapshot),
       ]
       for (const jobId of restoreJobs) {
-        await expectSucceeded(await waitForJob(jobId, agent!))
+        await expectSucceeded(await waitForJob(jobId, agent!), agent!)
       }
 
       assert.deepEqual(compareTrees(seededTree, await treeDigest(treeMountpoint)), [])

@@ -28,16 +28,16 @@ export async function jobLog(jobId: string) {
 }
 
 /**
- * Throws unless the job succeeded, with its error and log in the message, so a failed backup or
- * restore names its cause in the test report.
+ * Throws unless the job succeeded, with its error, its log and the agent's last output in the
+ * message, so a failed backup or restore names its cause in the test report.
  */
-export async function expectSucceeded(job: Job) {
+export async function expectSucceeded(job: Job, agent: AgentProcess) {
   if (job.status === 'succeeded') {
     return
   }
   const log = (await jobLog(job.id)).join('\n')
   throw new Error(
-    `${job.kind} job ${job.id} ended ${job.status}: ${JSON.stringify(job.error)}\nJob log:\n${log}`
+    `${job.kind} job ${job.id} ended ${job.status}: ${JSON.stringify(job.error)}\nJob log:\n${log}\nAgent output:\n${agent.output().slice(-3000)}`
   )
 }
 

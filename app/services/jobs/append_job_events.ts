@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon'
-import Job from '#models/job'
+import type Job from '#models/job'
 import JobEvent from '#models/job_event'
 import { broadcastEvents } from '#services/jobs/job_broadcast'
 

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
+import { type Readable } from 'node:stream'
 import type {
   Artifact,
   BackupRequest,

@@ -1,5 +1,5 @@
 import { verify } from 'node:crypto'
-import { BundleVerificationError, CofferError } from '../errors.js'
+import { BundleVerificationError, type CofferError } from '../errors.js'
 import { MANIFEST_FILE_NAME, type EngineManifest } from '../manifest/types.js'
 import { validateManifest } from '../manifest/validate.js'
 import { compareSemanticVersions } from '../semver.js'

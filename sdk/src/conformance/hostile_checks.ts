@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { RestoreResult, SnapshotRef } from '../contract.js'
-import { CheckRunner, SkipCheck } from './check_runner.js'
+import { type CheckRunner, SkipCheck } from './check_runner.js'
 import { compareTrees } from './compare_trees.js'
 import { callEngine, describeError, type CallSettings } from './engine_calls.js'
 import {

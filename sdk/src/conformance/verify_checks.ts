@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import type { EngineCapabilities, SnapshotRef, VerifyLevel } from '../contract.js'
-import { CheckRunner, SkipCheck } from './check_runner.js'
+import { type CheckRunner, SkipCheck } from './check_runner.js'
 import { callEngine, type CallSettings } from './engine_calls.js'
 
 /** Artifacts larger than this are not corrupted by the kit, which holds one in memory. */

@@ -25,7 +25,8 @@ describe('validateManifest', () => {
   })
 
   it('names a missing field', () => {
-    const { capabilities: _removed, ...rest } = validManifest()
+    const rest: Partial<ReturnType<typeof validManifest>> = validManifest()
+    delete rest.capabilities
     const error = problemOf(rest)
     expect(fieldsOf(error)).toEqual(['capabilities'])
     expect(error.message).toContain('capabilities: is required')

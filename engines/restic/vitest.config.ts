@@ -1,6 +1,16 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  resolve: {
+    alias: {
+      // The remote-repository tests run the agent's SFTP and S3 drivers from source, so they test
+      // the drivers as they are without a rebuild of the agent.
+      '@coffer/agent/destinations': fileURLToPath(
+        new URL('../../agent/src/destinations/index.ts', import.meta.url)
+      ),
+    },
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,

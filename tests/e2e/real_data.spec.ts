@@ -59,7 +59,7 @@ const TABLES = [
   'users',
 ]
 
-/** Every engine on every destination kind; the tar engine encrypts. */
+/** Every engine on every destination kind. The tar engine encrypts. */
 const CASES = [
   { engineId: 'coffer/tar', kind: 'local' },
   { engineId: 'coffer/tar', kind: 'sftp' },
@@ -69,7 +69,7 @@ const CASES = [
   { engineId: 'coffer/restic', kind: 's3' },
 ] as const
 
-/** Rows added before each backup; each row carries about 100 bytes of text. */
+/** Rows added before each backup, each with a 96-character payload. */
 const ROWS_PER_CASE = 2000
 
 /** A summary of the table that changes with any row: count, tags and a digest of every row. */
@@ -97,6 +97,9 @@ test.group('End to end: real data through both engines and all destinations', (g
   // Registered first, so its cleanup runs even when the next setup hook fails midway.
   group.setup(() => async () => {
     await agent?.stop()
+    if (agent) {
+      await rm(agent.stateDir, { recursive: true, force: true })
+    }
     const docker = testDocker()
     await removeDockerObjects(docker, [pgContainer], [pgVolume, treeVolume])
     await docker

@@ -5,7 +5,7 @@ import type { BrowserSession } from '#tests/helpers/browser_session'
 import { waitFor, type AgentProcess } from '#tests/helpers/agent_process'
 import { jobIdFrom } from '#tests/helpers/e2e_setup'
 
-/** Waits until a job ends and returns it; the timeout error ends with the agent's output. */
+/** Waits until a job ends and returns it. On timeout, the error ends with the agent's output. */
 export async function waitForJob(jobId: string, agent: AgentProcess, timeoutMs = 120_000) {
   try {
     return await waitFor(
@@ -41,7 +41,7 @@ export async function expectSucceeded(job: Job, agent: AgentProcess) {
   )
 }
 
-/** Presses "Back up now" on a resource page for one destination; returns the job id. */
+/** Presses "Back up now" on a resource page for one destination and returns the job id. */
 export async function queueBackup(
   browser: BrowserSession,
   resourceId: string,
@@ -58,8 +58,8 @@ export async function snapshotOf(job: Job) {
 }
 
 /**
- * Opens a snapshot's restore page and confirms with the volume name, as an operator does;
- * returns the job id.
+ * Opens a snapshot's restore page and confirms with the volume name, as an operator does.
+ * Returns the job id.
  */
 export async function queueRestore(browser: BrowserSession, snapshot: Snapshot) {
   await browser.get(`/snapshots/${snapshot.id}/restore`)

@@ -37,7 +37,7 @@ export interface PostgresImage {
   binDir: string
 }
 
-/** Programs copied into the image; initdb finds `postgres` next to itself. */
+/** Programs copied into the image. initdb runs the `postgres` found in its own folder. */
 const PROGRAMS = ['postgres', 'initdb', 'psql', 'pg_isready']
 
 /** Server modules that initdb loads (PL/pgSQL and the Snowball text search dictionaries). */

@@ -10,7 +10,7 @@ const run = promisify(execFile)
 const ZONEINFO = '/usr/share/zoneinfo'
 
 /**
- * Two small packages of the project's node_modules that `.bin` links into, so the copy holds
+ * Two small packages of the project's node_modules that `.bin` links into, so the copy contains
  * links that resolve next to links that dangle (the packages left out).
  */
 const PACKAGES = ['which', 'jsesc']

@@ -9,8 +9,8 @@ import { serviceEnv } from '#tests/smoke/service_env'
 const run = promisify(execFile)
 
 /**
- * Submits the destination form with `fields` (engine options as `engineOptions[name]`); returns
- * the new destination's id.
+ * Submits the destination form with `fields`, engine options named `engineOptions[name]`.
+ * Returns the new destination's id.
  */
 export async function addDestination(browser: BrowserSession, fields: Record<string, string>) {
   await browser.get('/destinations/create')
@@ -26,7 +26,7 @@ export async function addDestination(browser: BrowserSession, fields: Record<str
   return id
 }
 
-/** The form fields of an SFTP destination on the sftp test service, with key authentication. */
+/** Builds the form fields of an SFTP destination on the sftp test service, with key authentication. */
 export async function sftpDestinationFields(folder: string) {
   const sftp = serviceEnv('sftp', [
     'SFTP_HOST',
@@ -45,7 +45,7 @@ export async function sftpDestinationFields(folder: string) {
   }
 }
 
-/** The form fields of an S3 destination on the s3 test service, under a key prefix. */
+/** Builds the form fields of an S3 destination on the s3 test service, under a key prefix. */
 export function s3DestinationFields(prefix: string) {
   const s3 = serviceEnv('s3', [
     'S3_ENDPOINT',

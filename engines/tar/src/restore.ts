@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createWriteStream } from 'node:fs'
 import { mkdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import type { EngineContext, RejectedEntry, RestoreRequest, RestoreResult } from '@coffer/sdk'
 import { CofferError } from '@coffer/sdk'
 import { readArchiveRanges, readWholeArchive } from './archive_reader.js'
@@ -220,8 +219,12 @@ async function extractFiltered(
 
 /** Re-extracts only the accepted directory entries onto the target to set their metadata. */
 async function applyDirectoryMetadata(directoriesFile: string, target: string) {
-  const tar = startTar([...extractArguments(target), '--no-recursion'], 'pipe', 'ignore')
-  await pipeline(createReadStream(directoriesFile), tar.child.stdin!)
+  // tar reads the file itself: feeding it through stdin raced with tar's exit, and Node then
+  // reported a premature close on the pipe although tar had succeeded.
+  const args = extractArguments(target).map((argument) =>
+    argument === '--file=-' ? `--file=${directoriesFile}` : argument
+  )
+  const tar = startTar([...args, '--no-recursion'], 'ignore', 'ignore')
   const exit = await tar.exited
   if (exit.code !== 0) {
     const detail = exit.stderr.trim().split('\n').slice(-5).join(' | ')

@@ -16,7 +16,8 @@ test('npm pack installs and loads alone', async () => {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const [packed] = JSON.parse(output.slice(output.indexOf('['))) as Array<{
+  // The prepack build logs to stdout before npm's JSON, which starts with a line holding `[`.
+  const [packed] = JSON.parse(output.slice(output.search(/^\[$/m))) as Array<{
     filename: string
     files: Array<{ path: string }>
   }>

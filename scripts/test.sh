@@ -55,7 +55,8 @@ vitest_suite() {
   if [ -s "$json" ]; then
     node -e '
       const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))
-      const failed = r.numFailedTests + (r.numFailedTestSuites || 0)
+      // A file that failed to load has no failed test of its own; count such files instead.
+      const failed = r.numFailedTests > 0 ? r.numFailedTests : r.numFailedTestSuites || 0
       require("fs").writeFileSync(process.argv[1] + ".sum", JSON.stringify({ passed: r.numPassedTests, failed }))
     ' "$json"
   fi

@@ -2,8 +2,38 @@ import { test } from '@japa/runner'
 import testUtils from '@adonisjs/core/services/test_utils'
 import Job from '#models/job'
 import Snapshot from '#models/snapshot'
+import type User from '#models/user'
+import type Resource from '#models/resource'
+import type Destination from '#models/destination'
+import type { ApiClient } from '@japa/api-client'
 import { createUser } from '#tests/helpers/accounts'
 import { backupResult, createBackupSetup } from '#tests/helpers/backup_fixtures'
+
+/**
+ * Presses "Back up now" as `user`, then leases and completes the backup as the agent with a
+ * complete result. Returns the new snapshot's id.
+ */
+async function backUpAndComplete(
+  client: ApiClient,
+  user: User,
+  setup: { resource: Resource; destination: Destination; token: string }
+) {
+  await client
+    .post(`/resources/${setup.resource.id}/backups`)
+    .form({ destinationId: setup.destination.id })
+    .withCsrfToken()
+    .loginAs(user)
+  const lease = await client
+    .post('/api/agent/lease')
+    .bearerToken(setup.token)
+    .json({ capacity: 1, waitSeconds: 0 })
+  const backup = lease.body().job
+  await client
+    .post(`/api/agent/jobs/${backup.id}/complete`)
+    .bearerToken(setup.token)
+    .json({ status: 'succeeded', result: backupResult(backup.payload.snapshotId) })
+  return backup.payload.snapshotId as string
+}
 
 test.group('Panel: back up now, restore, delete', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
@@ -112,19 +142,7 @@ test.group('Panel: back up now, restore, delete', (group) => {
   test('delete removes the record only after the agent succeeded', async ({ client, assert }) => {
     const operator = await createUser('operator')
     const { resource, destination, token } = await createBackupSetup()
-    await client
-      .post(`/resources/${resource.id}/backups`)
-      .form({ destinationId: destination.id })
-      .withCsrfToken()
-      .loginAs(operator)
-    const backup = (
-      await client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })
-    ).body().job
-    await client
-      .post(`/api/agent/jobs/${backup.id}/complete`)
-      .bearerToken(token)
-      .json({ status: 'succeeded', result: backupResult(backup.payload.snapshotId) })
-    const snapshotId = backup.payload.snapshotId
+    const snapshotId = await backUpAndComplete(client, operator, { resource, destination, token })
 
     await client.delete(`/snapshots/${snapshotId}`).withCsrfToken().loginAs(operator).redirects(0)
     assert.equal((await Snapshot.findOrFail(snapshotId)).status, 'deleting')
@@ -154,19 +172,7 @@ test.group('Panel: back up now, restore, delete', (group) => {
   test('restore needs the volume name typed', async ({ client, assert }) => {
     const operator = await createUser('operator')
     const { resource, destination, token } = await createBackupSetup()
-    await client
-      .post(`/resources/${resource.id}/backups`)
-      .form({ destinationId: destination.id })
-      .withCsrfToken()
-      .loginAs(operator)
-    const backup = (
-      await client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })
-    ).body().job
-    await client
-      .post(`/api/agent/jobs/${backup.id}/complete`)
-      .bearerToken(token)
-      .json({ status: 'succeeded', result: backupResult(backup.payload.snapshotId) })
-    const snapshotId = backup.payload.snapshotId
+    const snapshotId = await backUpAndComplete(client, operator, { resource, destination, token })
 
     const confirmPage = await client.get(`/snapshots/${snapshotId}/restore`).loginAs(operator)
     confirmPage.assertTextIncludes('app-data')

@@ -2,7 +2,7 @@ import { column } from '@adonisjs/lucid/orm'
 import type { DateTime } from 'luxon'
 import { UuidModel } from './uuid_model.js'
 
-/** Where resources come from: a Coolify instance or a plain Docker host. */
+/** A source of resources: a Coolify instance or a plain Docker host. */
 export default class Instance extends UuidModel {
   @column()
   declare name: string

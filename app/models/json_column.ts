@@ -1,7 +1,7 @@
 import { column } from '@adonisjs/lucid/orm'
 
 /**
- * A column stored as JSON text, so the same schema works on SQLite and PostgreSQL. The models of
+ * Declares a column stored as JSON text, so the same schema works on SQLite and PostgreSQL. The models of
  * tables with JSON columns extend BaseModel directly instead of the generated schema classes,
  * which type these columns as plain strings.
  */

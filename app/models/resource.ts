@@ -63,7 +63,7 @@ export default class Resource extends UuidModel {
   declare server: BelongsTo<typeof Server>
 }
 
-/** A readable label of a volume: its name, or the host path of a bind mount. */
+/** Returns a readable label of a volume: its name, or the host path of a bind mount. */
 export function volumeLabel(volume: ResourceVolume) {
   return volume.type === 'volume' ? volume.name : volume.source
 }

@@ -78,7 +78,7 @@ export default class Snapshot extends UuidModel {
     return this.status === 'succeeded' || this.status === 'succeeded_with_warnings'
   }
 
-  /** The reference engines take to read this snapshot. */
+  /** Returns the reference that engines take to read this snapshot. */
   toRef(): SnapshotRef {
     return {
       id: this.id,

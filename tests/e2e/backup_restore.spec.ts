@@ -20,6 +20,7 @@ import {
   testDocker,
 } from '#tests/helpers/docker_fixtures'
 import { serviceEnv } from '#tests/smoke/service_env'
+import { jobIdFrom } from '#tests/helpers/e2e_setup'
 
 const run = promisify(execFile)
 
@@ -37,15 +38,6 @@ async function waitForJob(jobId: string, agent: AgentProcess, timeoutMs = 120_00
   } catch (error) {
     throw new Error(`${(error as Error).message}\nAgent output:\n${agent.output().slice(-4000)}`)
   }
-}
-
-/** The job id of a redirect to a job page. */
-function jobIdFrom(location: string | null) {
-  const match = /^\/jobs\/([0-9a-f-]{36})$/.exec(location ?? '')
-  if (!match) {
-    throw new Error(`Expected a redirect to a job page, got ${location}`)
-  }
-  return match[1]
 }
 
 /** Collects the messages of one Transmit channel from a server-sent-events stream. */

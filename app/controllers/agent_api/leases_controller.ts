@@ -36,8 +36,8 @@ export default class LeasesController {
   async store({ request, response, agent }: HttpContext) {
     const { capacity, waitSeconds = 25 } = await request.validateUsing(leaseValidator)
     const deadline = Date.now() + waitSeconds * 1000
-    // The response's close event fires when the agent disconnects; a lease must not go to a
-    // request nobody reads any more.
+    // The response's close event fires when the agent disconnects. A lease must not go to a
+    // request whose agent is gone.
     const closed = new AbortController()
     response.response.once('close', () => closed.abort())
 

@@ -56,7 +56,7 @@ export async function recordHeartbeat(agent: Agent, heartbeat: Heartbeat) {
 
 /**
  * Records an agent's refusal of a bundle, once per agent and reason. The bundle stays shippable
- * to other agents: a refusal says that this host does not trust it.
+ * to other agents: a refusal means that this host does not trust it.
  */
 async function recordRejectedEngine(
   agent: Agent,

@@ -4,8 +4,8 @@ import Destination from '#models/destination'
 import { enqueueJob } from '#services/jobs/enqueue_job'
 
 /**
- * Where a job that reads a snapshot must run: on the agent that wrote it for a local
- * destination (the files live on that host), else on any agent of the resource's server.
+ * Returns where a job that reads a snapshot must run. For a local destination that is the agent
+ * that wrote it, because the files live on that host; otherwise any agent of the resource's server.
  */
 async function snapshotTarget(snapshot: Snapshot) {
   const destination = await Destination.findOrFail(snapshot.destinationId)

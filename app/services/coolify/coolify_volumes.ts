@@ -27,10 +27,16 @@ export function resourceKindOf(coolifyType: string) {
   return coolifyType === 'service' ? 'service' : 'application'
 }
 
-/** The API path segment that serves a Coolify resource type. */
+/** Returns the API path segment that serves a Coolify resource type. */
 export function apiKindOf(coolifyType: string) {
   const kind = resourceKindOf(coolifyType)
-  return kind === 'database' ? 'databases' : kind === 'service' ? 'services' : 'applications'
+  if (kind === 'database') {
+    return 'databases'
+  }
+  if (kind === 'service') {
+    return 'services'
+  }
+  return 'applications'
 }
 
 /** The data volumes Coolify names after a standalone database's uuid. */

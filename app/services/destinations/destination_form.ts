@@ -70,7 +70,7 @@ export function buildDestinationSettings(
   return { config: withoutUndefined(config), secrets: withoutUndefined(secrets) }
 }
 
-/** Which secret fields are set, for the form's "stored" hints; never the values. */
+/** Tells which secret fields are set, for the form's "stored" hints, without their values. */
 export function describeStoredSecrets(secrets: Record<string, any>) {
   return {
     privateKey: Boolean(secrets.privateKey),

@@ -14,7 +14,7 @@ import PublisherKey from '#models/publisher_key'
 /** Name under which the local publisher key is accepted on the Engines page. */
 export const LOCAL_PUBLISHER_KEY_NAME = 'Local publisher key (this installation)'
 
-/** The local publisher key of this installation, kept outside the repository's tracked files. */
+/** Returns the path of this installation's local publisher key, outside the tracked files. */
 export function localPublisherKeyPath() {
   return app.tmpPath('keys', 'local-publisher.pem')
 }

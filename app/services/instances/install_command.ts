@@ -19,7 +19,7 @@ export function controllerUrl(requestOrigin?: string) {
 }
 
 /**
- * The one-line install command shown once when an enrollment token is revealed. The token
+ * Builds the one-line install command shown once when an enrollment token is revealed. The token
  * travels in an environment variable of the shell that runs the script, not in the URL, so
  * it stays out of the controller's access logs.
  */
@@ -28,7 +28,7 @@ export function installCommand(baseUrl: string, enrollmentToken: string) {
 }
 
 /**
- * The command that starts an agent from this repository without building an image, for trying
+ * Builds the command that starts an agent from this repository without building an image, for trying
  * Coffer on one machine. `trustedKey` is the local publisher key that signed the workspace's
  * engines (`node ace engines:sign-local`), which the agent must trust to run them.
  */

@@ -76,7 +76,7 @@ function storedSize(reported: any) {
   return Math.max(artifacts, Number.isFinite(stored) ? stored : 0)
 }
 
-/** Whether a reported snapshot names at least one artifact, each with a size and a digest. */
+/** Checks that a reported snapshot names at least one artifact, each with a size and a digest. */
 function isCompleteSnapshot(reported: any) {
   const artifacts = reported?.snapshot?.artifacts
   if (!Array.isArray(artifacts) || artifacts.length === 0) {

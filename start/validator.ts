@@ -15,6 +15,8 @@ vine.messagesProvider = new SimpleMessagesProvider(
     'password.confirmed': 'The two passwords do not match.',
     'email.email': 'Enter a valid email address.',
     'url': 'Enter a full URL starting with http:// or https://.',
+    'newVolume.regex':
+      'Enter a volume name of letters, digits, "_", "." and "-" that starts with a letter or digit.',
   },
   {
     fullName: 'full name',
@@ -30,5 +32,6 @@ vine.messagesProvider = new SimpleMessagesProvider(
     destinationId: 'destination',
     passwordConfirmation: 'password confirmation',
     currentPassword: 'current password',
+    newVolume: 'new volume name',
   }
 )

@@ -12,6 +12,9 @@ import { createTestPublisher } from './helpers/test_bundle.js'
 const STATIC_CONTENT =
   'mkdir -p /data/conf/nested && echo one > /data/conf/a && echo two > /data/conf/nested/b && ln -s conf/a /data/link'
 
+/** A container command that idles until it is stopped. */
+const IDLE = 'trap "exit 0" TERM; while true; do sleep 1; done'
+
 describe('agent with a fake controller', () => {
   let fixture: AgentFixture
   let docker: DockerFixture
@@ -28,6 +31,21 @@ describe('agent with a fake controller', () => {
     await fixture?.stop()
     await docker?.cleanup()
   })
+
+  /** Backs up one volume and returns the snapshot the agent reported. */
+  async function backUp(volume: string) {
+    const backup = await fixture.controller.completion(
+      fixture.controller.queueJob(
+        fixture.job('backup', {
+          snapshotId: randomUUID(),
+          tags: {},
+          resource: { name: 'app', liveMode: false, volumes: [{ type: 'volume', name: volume }] },
+        })
+      )
+    )
+    expect(backup.status).toBe('succeeded')
+    return (backup.result!.snapshots as VolumeSnapshot[])[0].snapshot
+  }
 
   test('enrollment stores a private token', async () => {
     expect(fixture.controller.enrollments).toHaveLength(1)
@@ -144,6 +162,92 @@ describe('agent with a fake controller', () => {
     expect((await user.inspect()).State.Running).toBe(true)
     expect(await describeTree(mountpoint)).toEqual(original)
     expect(restore.result?.restore?.files).toBe(3)
+  })
+
+  test('restore into new volume keeps the original', async () => {
+    const volume = await docker.createVolume('source')
+    expect(await docker.runOnce([`${volume}:/data`], STATIC_CONTENT)).toBe(0)
+    const user = await docker.startContainer('source-user', [`${volume}:/data`], IDLE)
+    const events = await docker.recordEvents(user)
+    const original = await describeTree(await docker.mountpoint(volume))
+    const snapshot = await backUp(volume)
+    expect(await docker.runOnce([`${volume}:/data`], 'echo changed > /data/conf/a')).toBe(0)
+    const changed = await describeTree(await docker.mountpoint(volume))
+
+    const target = docker.volumeName('restored')
+    const restoreId = fixture.controller.queueJob(
+      fixture.job('restore', {
+        snapshot,
+        volume: { type: 'volume', name: volume },
+        mode: 'replace',
+        target: { type: 'new-volume', name: target },
+      })
+    )
+    const restore = await fixture.controller.completion(restoreId)
+    events.stop()
+
+    expect(restore.error).toBeUndefined()
+    expect(restore.status).toBe('succeeded')
+    expect(await describeTree(await docker.mountpoint(target))).toEqual(original)
+    expect(await describeTree(await docker.mountpoint(volume))).toEqual(changed)
+    expect(events.events).not.toContain('stop')
+    expect((await user.inspect()).State.Running).toBe(true)
+    const labels = (await docker.docker.getVolume(target).inspect()).Labels
+    expect(labels['coffer.restored-from']).toBe(snapshot.id)
+  })
+
+  test('restore into existing volume name fails', async () => {
+    const volume = await docker.createVolume('taken')
+    expect(await docker.runOnce([`${volume}:/data`], STATIC_CONTENT)).toBe(0)
+    const before = await describeTree(await docker.mountpoint(volume))
+    const snapshot = await backUp(volume)
+    const other = await docker.createVolume('taken-other')
+    expect(await docker.runOnce([`${other}:/data`], 'echo keep > /data/keep')).toBe(0)
+    const otherBefore = await describeTree(await docker.mountpoint(other))
+
+    const restore = await fixture.controller.completion(
+      fixture.controller.queueJob(
+        fixture.job('restore', {
+          snapshot,
+          volume: { type: 'volume', name: volume },
+          mode: 'replace',
+          target: { type: 'new-volume', name: other },
+        })
+      )
+    )
+
+    expect(restore.status).toBe('failed')
+    expect(restore.error?.code).toBe('ALREADY_EXISTS')
+    expect(restore.error?.message).toContain(`volume "${other}" already exists`)
+    expect(await describeTree(await docker.mountpoint(other))).toEqual(otherBefore)
+    expect(await describeTree(await docker.mountpoint(volume))).toEqual(before)
+  })
+
+  test('failed restore removes the new volume', async () => {
+    const volume = await docker.createVolume('broken')
+    const target = docker.volumeName('broken-restored')
+    const restoreId = fixture.controller.queueJob(
+      fixture.job('restore', {
+        snapshot: {
+          id: randomUUID(),
+          artifacts: [
+            { key: 'missing/archive.tar', size: 10, sha256: '0'.repeat(64), role: 'archive' },
+          ],
+        },
+        volume: { type: 'volume', name: volume },
+        mode: 'replace',
+        target: { type: 'new-volume', name: target },
+      })
+    )
+    const restore = await fixture.controller.completion(restoreId)
+
+    expect(restore.status).toBe('failed')
+    const names = (await docker.docker.listVolumes()).Volumes.map((entry) => entry.Name)
+    expect(names).not.toContain(target)
+    const messages = fixture.controller
+      .record(restoreId)
+      .events.map((event) => (event.type === 'log' ? event.message : ''))
+    expect(messages).toContain(`removed volume ${target}, which this failed restore had created`)
   })
 
   test('failing pre hook aborts the backup', async () => {

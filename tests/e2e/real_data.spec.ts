@@ -18,6 +18,7 @@ import {
   jobLog,
   queueBackup,
   queueRestore,
+  queueRestoreIntoNewVolume,
   snapshotOf,
   waitForJob,
 } from '#tests/helpers/panel_jobs'
@@ -80,6 +81,8 @@ test.group('End to end: real data through both engines and all destinations', (g
   const suffix = randomBytes(4).toString('hex')
   const pgVolume = `coffer-real-pg-${suffix}`
   const pgContainer = `coffer-real-pg-${suffix}`
+  const restoredContainer = `coffer-real-pg-restored-${suffix}`
+  const restoredVolumes: string[] = []
   const treeVolume = `coffer-real-tree-${suffix}`
   const imageTag = `coffer-real-postgres:${suffix}`
   const remoteFolder = `coffer-real-${suffix}`
@@ -101,7 +104,11 @@ test.group('End to end: real data through both engines and all destinations', (g
       await rm(agent.stateDir, { recursive: true, force: true })
     }
     const docker = testDocker()
-    await removeDockerObjects(docker, [pgContainer], [pgVolume, treeVolume])
+    await removeDockerObjects(
+      docker,
+      [pgContainer, restoredContainer],
+      [pgVolume, treeVolume, ...restoredVolumes]
+    )
     await docker
       .getImage(imageTag)
       .remove({ force: true })
@@ -212,7 +219,7 @@ test.group('End to end: real data through both engines and all destinations', (g
       assert.isTrue(destination.test.ok, `Test button: ${JSON.stringify(destination.test)}`)
 
       // New rows before each backup, so every case restores a state no other case saw.
-      let server = await runningServer()
+      const server = await runningServer()
       await psql(
         server,
         image,
@@ -259,10 +266,13 @@ test.group('End to end: real data through both engines and all destinations', (g
       await damageRealTrees(treeMountpoint)
       assert.isNotEmpty(compareTrees(seededTree, await treeDigest(treeMountpoint)))
 
-      // Restore both volumes in place, the database with its server stopped and removed.
-      await removePostgresContainer(docker, pgContainer)
+      // The tree is restored in place. The database goes into a new volume while its server
+      // keeps running on the original one, which the restore must not touch.
+      const restoredVolume = `${pgVolume}-${destination.label}`
+      restoredVolumes.push(restoredVolume)
+      const changedRows = await psql(server, image, SUMMARY_SQL)
       const restoreJobs = [
-        await queueRestore(browser, pgSnapshot),
+        await queueRestoreIntoNewVolume(browser, pgSnapshot, restoredVolume),
         await queueRestore(browser, treeSnapshot),
       ]
       for (const jobId of restoreJobs) {
@@ -270,12 +280,24 @@ test.group('End to end: real data through both engines and all destinations', (g
       }
 
       assert.deepEqual(compareTrees(seededTree, await treeDigest(treeMountpoint)), [])
+      const original = (await server.inspect()).State
+      assert.isTrue(original.Running && !original.Paused, 'the original server kept running')
+      assert.equal(await psql(server, image, SUMMARY_SQL), changedRows)
 
-      // A fresh server on the restored folder recovers from the copy taken while it ran.
-      server = await startPostgresContainer(docker, image, pgContainer, pgVolume)
-      assert.equal(await psql(server, image, SUMMARY_SQL), expectedRows)
-      const serverLog = (await server.logs({ stdout: true, stderr: true })).toString()
-      assert.include(serverLog, 'automatic recovery in progress')
+      // A second server on the new volume recovers from the copy taken while the first ran.
+      const restored = await startPostgresContainer(
+        docker,
+        image,
+        restoredContainer,
+        restoredVolume
+      )
+      try {
+        assert.equal(await psql(restored, image, SUMMARY_SQL), expectedRows)
+        const serverLog = (await restored.logs({ stdout: true, stderr: true })).toString()
+        assert.include(serverLog, 'automatic recovery in progress')
+      } finally {
+        await removePostgresContainer(docker, restoredContainer)
+      }
     })
   }
 })

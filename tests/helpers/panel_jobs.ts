@@ -68,3 +68,20 @@ export async function queueRestore(browser: BrowserSession, snapshot: Snapshot) 
   })
   return jobIdFrom(restore.location)
 }
+
+/**
+ * Opens a snapshot's restore page and restores into a new volume of the given name. Returns the
+ * job id.
+ */
+export async function queueRestoreIntoNewVolume(
+  browser: BrowserSession,
+  snapshot: Snapshot,
+  newVolume: string
+) {
+  await browser.get(`/snapshots/${snapshot.id}/restore`)
+  const restore = await browser.post(`/snapshots/${snapshot.id}/restore`, {
+    target: 'new-volume',
+    newVolume,
+  })
+  return jobIdFrom(restore.location)
+}

@@ -41,12 +41,22 @@ export interface BackupPayload {
   }
 }
 
-/** Payload of a `restore` job: restores one snapshot into a volume in place. */
+/**
+ * Payload of a `restore` job: restores one snapshot of `volume` in place, or into a new volume
+ * that the job creates when `target` names one.
+ */
 export interface RestorePayload {
   snapshot: SnapshotRef
   volume: ResourceVolume
   mode: 'replace'
   paths?: string[]
+  target?: RestoreTarget
+}
+
+/** A restore's destination other than the snapshot's own volume. */
+export interface RestoreTarget {
+  type: 'new-volume'
+  name: string
 }
 
 /** Payload of a `forget` job. */

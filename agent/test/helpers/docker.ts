@@ -26,6 +26,13 @@ export class DockerFixture {
     return name
   }
 
+  /** Returns a unique volume name without creating it; cleanup removes the volume if a job made it. */
+  volumeName(suffix: string): string {
+    const name = `${this.prefix}-${suffix}`
+    this.#volumes.push(name)
+    return name
+  }
+
   /** Starts a container (no network) that runs `script` with the given binds, such as `vol:/data`. */
   async startContainer(suffix: string, binds: string[], script: string): Promise<Docker.Container> {
     const container = await this.docker.createContainer({

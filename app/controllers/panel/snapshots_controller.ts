@@ -1,11 +1,11 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import vine from '@vinejs/vine'
 import { DateTime } from 'luxon'
 import Snapshot from '#models/snapshot'
 import Job from '#models/job'
 import Resource from '#models/resource'
 import Destination from '#models/destination'
 import { listFiltersValidator } from '#validators/resource'
+import { extractValidator, restoreValidator } from '#validators/snapshot'
 import {
   startExtract,
   startForget,
@@ -13,13 +13,15 @@ import {
   startRestore,
 } from '#services/backups/snapshot_jobs'
 
-const extractValidator = vine.create({
-  path: vine.string().trim().minLength(1).maxLength(4096),
-})
-
-const restoreValidator = vine.create({
-  confirm: vine.string().trim(),
-})
+/**
+ * Suggests a new volume name for a restore: the volume's name (the last folder of a bind mount),
+ * `-restored-` and the snapshot's time, with the characters Docker rejects replaced by `-`.
+ */
+function suggestedVolumeName(snapshot: Snapshot) {
+  const base = snapshot.volume.split('/').findLast((part) => part !== '') ?? 'volume'
+  const stamp = snapshot.startedAt.toFormat('yyyyMMdd-HHmm')
+  return `${base}-restored-${stamp}`.replace(/[^a-zA-Z0-9_.-]/g, '-').replace(/^[^a-zA-Z0-9]+/, '')
+}
 
 /** Snapshot list, detail, browsing, download, restore and deletion. */
 export default class SnapshotsController {
@@ -75,13 +77,18 @@ export default class SnapshotsController {
       .preload('resource')
       .preload('agent')
       .firstOrFail()
-    const containers = this.containersUsing(snapshot)
-    return view.render('pages/snapshots/restore', { snapshot, containers: await containers })
+    const containers = await this.containersUsing(snapshot)
+    return view.render('pages/snapshots/restore', {
+      snapshot,
+      containers,
+      suggestedVolume: suggestedVolumeName(snapshot),
+    })
   }
 
   async restore({ params, request, response, session, auth }: HttpContext) {
     const snapshot = await Snapshot.query().where('id', params.id).preload('resource').firstOrFail()
-    const { confirm } = await request.validateUsing(restoreValidator)
+    const input = await request.validateUsing(restoreValidator)
+    const back = `/snapshots/${snapshot.id}/restore`
 
     if (!snapshot.isRestorable) {
       session.flash(
@@ -90,9 +97,26 @@ export default class SnapshotsController {
       )
       return response.redirect().toPath(`/snapshots/${snapshot.id}`)
     }
-    if (confirm !== snapshot.volume) {
+
+    if (input.target === 'new-volume') {
+      const name = input.newVolume!
+      if (await this.volumeExistsOnServer(snapshot, name)) {
+        session.flash(
+          'error',
+          `A volume named "${name}" already exists on this server. Choose a name no volume has.`
+        )
+        return response.redirect().toPath(back)
+      }
+      const job = await startRestore(snapshot, auth.user?.email ?? null, {
+        type: 'new-volume',
+        name,
+      })
+      return response.redirect().toPath(`/jobs/${job.id}`)
+    }
+
+    if (input.confirm !== snapshot.volume) {
       session.flash('error', `Type the volume name "${snapshot.volume}" to confirm the restore.`)
-      return response.redirect().toPath(`/snapshots/${snapshot.id}/restore`)
+      return response.redirect().toPath(back)
     }
 
     const job = await startRestore(snapshot, auth.user?.email ?? null)
@@ -127,13 +151,17 @@ export default class SnapshotsController {
     return files?.filter((entry) => entry.path && entry.path !== '.' && entry.path !== '/') ?? null
   }
 
-  private async containersUsing(snapshot: Snapshot) {
+  /** Loads the agents of the snapshot's server, whose heartbeats list its containers and volumes. */
+  private async serverAgents(snapshot: Snapshot) {
     const { default: Agent } = await import('#models/agent')
-    const agents = snapshot.resource?.serverId
-      ? await Agent.query().where('server_id', snapshot.resource.serverId).whereNull('revoked_at')
+    return snapshot.resource?.serverId
+      ? Agent.query().where('server_id', snapshot.resource.serverId).whereNull('revoked_at')
       : []
+  }
+
+  private async containersUsing(snapshot: Snapshot) {
     const names = new Set<string>()
-    for (const agent of agents) {
+    for (const agent of await this.serverAgents(snapshot)) {
       for (const container of agent.inventory?.containers ?? []) {
         if (
           container.mounts.some(
@@ -145,5 +173,16 @@ export default class SnapshotsController {
       }
     }
     return [...names]
+  }
+
+  /**
+   * Tells whether an agent of the server reported a volume of that name. The agent checks again
+   * before it creates the volume, and this check catches the mistake before a job is queued.
+   */
+  private async volumeExistsOnServer(snapshot: Snapshot, name: string) {
+    const agents = await this.serverAgents(snapshot)
+    return agents.some((agent) =>
+      (agent.inventory?.volumes ?? []).some((volume) => volume.name === name)
+    )
   }
 }

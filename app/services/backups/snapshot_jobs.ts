@@ -17,8 +17,21 @@ async function snapshotTarget(snapshot: Snapshot) {
   return { agentId: null, serverId: resource?.serverId ?? null }
 }
 
-/** Queues a restore of a snapshot into its volume, in replace mode, stopping its containers. */
-export async function startRestore(snapshot: Snapshot, requestedBy: string | null) {
+/** A restore's destination other than the snapshot's own volume. */
+export interface RestoreTarget {
+  type: 'new-volume'
+  name: string
+}
+
+/**
+ * Queues a restore of a snapshot in replace mode: into its own volume, stopping the containers
+ * that use it, or into a new volume that the agent creates and no container uses yet.
+ */
+export async function startRestore(
+  snapshot: Snapshot,
+  requestedBy: string | null,
+  target?: RestoreTarget
+) {
   const resource = await Resource.findOrFail(snapshot.resourceId)
   const volume = resource.volumes.find((entry) =>
     entry.type === 'volume' ? entry.name === snapshot.volume : entry.source === snapshot.volume
@@ -31,7 +44,13 @@ export async function startRestore(snapshot: Snapshot, requestedBy: string | nul
     snapshotId: snapshot.id,
     requestedBy,
     ...(await snapshotTarget(snapshot)),
-    payload: { snapshot: snapshot.toRef(), snapshotId: snapshot.id, volume, mode: 'replace' },
+    payload: {
+      snapshot: snapshot.toRef(),
+      snapshotId: snapshot.id,
+      volume,
+      mode: 'replace',
+      ...(target ? { target } : {}),
+    },
   })
 }
 

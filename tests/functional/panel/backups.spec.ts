@@ -200,6 +200,54 @@ test.group('Panel: back up now, restore, delete', (group) => {
     assert.equal(restore.payload.snapshot.artifacts.length, 2)
   })
 
+  test('restore into new volume validates the name', async ({ client, assert }) => {
+    const operator = await createUser('operator')
+    const setup = await createBackupSetup()
+    const snapshotId = await backUpAndComplete(client, operator, setup)
+    setup.agent.inventory = {
+      containers: [],
+      volumes: [
+        { name: 'taken', driver: 'local', mountpoint: '/var/lib/docker/volumes/taken', labels: {} },
+      ],
+    }
+    await setup.agent.save()
+
+    const page = await client.get(`/snapshots/${snapshotId}/restore`).loginAs(operator)
+    page.assertTextIncludes('Restore into new volume')
+    assert.match(page.text(), /name="newVolume"[^>]*value="app-data-restored-\d{8}-\d{4}"/)
+
+    for (const [newVolume, message] of [
+      ['', 'Enter the new volume name.'],
+      ['../etc', 'Enter a volume name of letters, digits'],
+      ['-x', 'Enter a volume name of letters, digits'],
+      ['taken', 'A volume named &quot;taken&quot; already exists on this server'],
+    ]) {
+      const rejected = await client
+        .post(`/snapshots/${snapshotId}/restore`)
+        .form({ target: 'new-volume', newVolume })
+        .withCsrfToken()
+        .loginAs(operator)
+      rejected.assertTextIncludes(message)
+    }
+    assert.isNull(await Job.query().where('kind', 'restore').first())
+
+    await client
+      .post(`/snapshots/${snapshotId}/restore`)
+      .form({ target: 'new-volume', newVolume: 'app-data.copy_1' })
+      .withCsrfToken()
+      .loginAs(operator)
+      .redirects(0)
+    const restore = (
+      await client
+        .post('/api/agent/lease')
+        .bearerToken(setup.token)
+        .json({ capacity: 1, waitSeconds: 0 })
+    ).body().job
+    assert.equal(restore.kind, 'restore')
+    assert.deepEqual(restore.payload.target, { type: 'new-volume', name: 'app-data.copy_1' })
+    assert.deepEqual(restore.payload.volume, { type: 'volume', name: 'app-data' })
+  })
+
   test('job without an accepted engine fails', async ({ client, assert }) => {
     const operator = await createUser('operator')
     const { resource, destination, token } = await createBackupSetup()

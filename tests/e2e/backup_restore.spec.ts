@@ -20,7 +20,7 @@ import {
   testDocker,
 } from '#tests/helpers/docker_fixtures'
 import { serviceEnv } from '#tests/smoke/service_env'
-import { jobIdFrom } from '#tests/helpers/e2e_setup'
+import { jobIdFrom, registerAdmin } from '#tests/helpers/e2e_setup'
 
 const run = promisify(execFile)
 
@@ -131,14 +131,7 @@ test.group('End to end: back up and restore a Docker volume through the panel', 
     destinationRoot = await mkdtemp(join(tmpdir(), 'coffer-e2e-backups-'))
 
     // The first account becomes the admin.
-    await browser.get('/register')
-    const registered = await browser.post('/register', {
-      fullName: 'Ada Admin',
-      email: 'ada@example.com',
-      password: 'correct horse battery staple',
-      passwordConfirmation: 'correct horse battery staple',
-    })
-    assert.equal(registered.response.status, 302, registered.text.slice(0, 500))
+    await registerAdmin(browser)
 
     // Engines: the workspace bundles, signed with this installation's local key.
     const signing = await signWorkspaceEngines()

@@ -27,22 +27,30 @@ export function jobIdFrom(location: string | null) {
 }
 
 /**
- * Does what a new admin does before the first backup, through the panel: registers, signs and
- * registers the workspace engines, adds a Docker instance and reveals its enrollment token.
+ * Registers the first account, which becomes the admin, through the register form. Throws with
+ * the start of the page when the panel does not redirect after the registration.
  */
-export async function preparePanel() {
-  const browser = new BrowserSession(`http://127.0.0.1:${env.get('PORT')}`)
-
+export async function registerAdmin(browser: BrowserSession, email = 'ada@example.com') {
   await browser.get('/register')
   const registered = await browser.post('/register', {
     fullName: 'Ada Admin',
-    email: `ada-${randomBytes(3).toString('hex')}@example.com`,
+    email,
     password: 'correct horse battery staple',
     passwordConfirmation: 'correct horse battery staple',
   })
   if (registered.response.status !== 302) {
     throw new Error(`Registration failed: ${registered.text.slice(0, 500)}`)
   }
+}
+
+/**
+ * Does what a new admin does before the first backup, through the panel: registers, signs and
+ * registers the workspace engines, adds a Docker instance and reveals its enrollment token.
+ */
+export async function preparePanel() {
+  const browser = new BrowserSession(`http://127.0.0.1:${env.get('PORT')}`)
+
+  await registerAdmin(browser, `ada-${randomBytes(3).toString('hex')}@example.com`)
 
   const signing = await signWorkspaceEngines()
   await browser.get('/engines')

@@ -1,3 +1,4 @@
+import app from '@adonisjs/core/services/app'
 import env from '#start/env'
 
 /** An origin made only of a scheme, a host name or address and a port. */
@@ -36,14 +37,21 @@ export function localAgentCommand(baseUrl: string, enrollmentToken: string, trus
   const settings = [
     `COFFER_CONTROLLER_URL=${baseUrl}`,
     `COFFER_ENROLLMENT_TOKEN='${enrollmentToken}'`,
-    'COFFER_STATE_DIR=tmp/agent-state',
-    'COFFER_WORK_DIR=tmp/agent-work',
+    // The agent accepts only absolute paths. These point into this checkout's tmp/ folder.
+    `COFFER_STATE_DIR=${shellQuote(app.tmpPath('agent-state'))}`,
+    `COFFER_WORK_DIR=${shellQuote(app.tmpPath('agent-work'))}`,
     'COFFER_LOCAL_DESTINATION_ROOT=/backups',
   ]
   if (trustedKey) {
     settings.push(`COFFER_TRUSTED_KEYS=${trustedKey}`)
   }
-  // `export` is a shell builtin and `sudo -E` passes the environment on, so the token never
-  // appears in a process's arguments.
-  return `export ${settings.join(' ')}\nsudo -E env PATH="$PATH" npm run agent`
+  // `export` is a shell builtin and npm passes its environment on to the agent, so the token
+  // never appears in a process's arguments. The shell must run as root or as a user allowed to
+  // use the Docker socket, because the agent drives Docker through that socket.
+  return `export ${settings.join(' ')}\nnpm run agent`
+}
+
+/** Quotes a value for a POSIX shell, so spaces and quotes in a path stay one word. */
+function shellQuote(value: string) {
+  return `'${value.replaceAll("'", `'\\''`)}'`
 }

@@ -13,11 +13,17 @@ results_dir="$(mktemp -d)"
 passed=0
 failed=0
 
+# Prints a step's heading with the minutes and seconds since the test command started, so that a
+# CI log shows where the time goes.
+step() {
+  printf '==> [%02d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"
+}
+
 # Runs a quality gate and counts it as one passed or failed check.
 gate() {
   local name="$1"
   shift
-  echo "==> $name"
+  step "$name"
   if "$@"; then
     passed=$((passed + 1))
   else
@@ -49,7 +55,7 @@ add_summary() {
 vitest_suite() {
   local workspace="$1"
   local json="$results_dir/vitest-${workspace//\//-}.json"
-  echo "==> vitest: $workspace"
+  step "vitest: $workspace"
   (cd "$workspace" && npx vitest run --reporter=default --reporter=json --outputFile="$json")
   local code=$?
   if [ -s "$json" ]; then
@@ -68,7 +74,7 @@ japa_suites() {
   local label="$1"
   shift
   local summary="$results_dir/japa-$label.json"
-  echo "==> japa ($label): $*"
+  step "japa ($label): $*"
   COFFER_TEST_SUMMARY="$summary" node ace test "$@"
   add_summary "japa $label" "$summary" "$?"
 }
@@ -89,7 +95,7 @@ gate "typecheck workspaces" npm run typecheck --workspaces --if-present --silent
 gate "eslint" npx eslint .
 gate "prettier" npx prettier --check .
 
-echo "==> starting test services"
+step "starting test services"
 if bash scripts/services/all.sh start; then
   for env_file in "$COFFER_SERVICES_DIR"/*.env; do
     [ -f "$env_file" ] && . "$env_file"
@@ -107,6 +113,7 @@ for workspace in sdk engines/tar engines/restic agent; do
   vitest_suite "$workspace"
 done
 
+step "done"
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
@@ -6,5 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Vitest's default (one worker fewer than the cores) runs the files one by one on 2 cores.
+    // The files mostly wait on child processes and servers, so two workers overlap that waiting.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 })

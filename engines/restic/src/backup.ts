@@ -37,9 +37,11 @@ export async function backup(
   const { sourcePath, parent, rootName } = await checkSource(request)
   const tags = backupTags(request.snapshotId, request.tags)
 
-  const repository = await ResticRepository.open(context, config, { create: true })
+  const repository = await ResticRepository.open(context, config, {
+    create: true,
+    removeStaleLocks: true,
+  })
   try {
-    await repository.removeStaleLocks()
     context.log('info', 'restic backup started', {
       snapshotId: request.snapshotId,
       resticVersion: repository.binary.version,

@@ -17,9 +17,11 @@ export async function forget(
     return
   }
 
-  const repository = await ResticRepository.open(context, config, { create: false })
+  const repository = await ResticRepository.open(context, config, {
+    create: false,
+    removeStaleLocks: true,
+  })
   try {
-    await repository.removeStaleLocks()
     const stored = await listResticSnapshots(repository)
     const ids = new Set<string>()
     for (const ref of request.snapshots) {

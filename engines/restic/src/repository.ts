@@ -23,6 +23,13 @@ export interface ResticEngineConfig {
 export interface OpenOptions {
   /** Initialise a repository when the destination has no object under `repository/` yet. */
   create: boolean
+  /**
+   * Remove stale locks while opening, for operations that take a lock. `restic unlock` without
+   * `--remove-all` removes only locks of dead processes on this host and locks older than 30
+   * minutes (restic 0.14 rules), never live ones. It replaces the `cat config` probe, which saves
+   * one restic process and its key derivation per operation.
+   */
+  removeStaleLocks?: boolean
 }
 
 /** Options of one restic command run through `ResticRepository.run`. */
@@ -138,14 +145,6 @@ export class ResticRepository {
     })
   }
 
-  /**
-   * Removes stale locks: `restic unlock` without `--remove-all` removes only locks of dead
-   * processes on this host and locks older than 30 minutes (restic 0.14 rules), never live ones.
-   */
-  async removeStaleLocks(): Promise<void> {
-    await this.run('unlock', [])
-  }
-
   /** Removes the password file and restic's cache. */
   async close(): Promise<void> {
     await fs.rm(this.#privateDir, { recursive: true, force: true })
@@ -161,14 +160,18 @@ export class ResticRepository {
   }
 
   async #ensureExists(openOptions: OpenOptions): Promise<void> {
-    const probe = await this.runUnchecked('cat', ['--no-lock', 'config'])
+    // Both commands open the repository first, so both fail the same way when it is missing.
+    const probeCommand = openOptions.removeStaleLocks ? 'unlock' : 'cat config'
+    const probe = openOptions.removeStaleLocks
+      ? await this.runUnchecked('unlock', [])
+      : await this.runUnchecked('cat', ['--no-lock', 'config'])
     if (probe.exitCode === 0) {
       return
     }
 
     const failure = classifyFailure(this.binary, probe)
     if (failure !== 'missing') {
-      throw resticError(this.binary, this.name, 'cat config', probe)
+      throw resticError(this.binary, this.name, probeCommand, probe)
     }
 
     const objects = await this.#context.storage.list(`${REPOSITORY_KEY}/`, {
@@ -183,7 +186,7 @@ export class ResticRepository {
     }
 
     if (!openOptions.create) {
-      throw resticError(this.binary, this.name, 'cat config', probe)
+      throw resticError(this.binary, this.name, probeCommand, probe)
     }
 
     await this.#initialise()

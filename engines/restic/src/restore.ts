@@ -27,10 +27,12 @@ export async function restore(
   const target = await checkTarget(request.target)
   const paths = normalizePaths(request.paths)
 
-  const repository = await ResticRepository.open(context, config, { create: false })
+  const repository = await ResticRepository.open(context, config, {
+    create: false,
+    removeStaleLocks: true,
+  })
   const staging = path.join(target, randomName(STAGING_PREFIX))
   try {
-    await repository.removeStaleLocks()
     const snapshot = await findSnapshot(repository, request.snapshot)
     const rootName = rootNameOf(snapshot)
     context.log('info', 'restic restore started', {

@@ -19,9 +19,11 @@ export async function verify(
   config: ResticEngineConfig,
   request: VerifyRequest
 ): Promise<VerifyResult> {
-  const repository = await ResticRepository.open(context, config, { create: false })
+  const repository = await ResticRepository.open(context, config, {
+    create: false,
+    removeStaleLocks: true,
+  })
   try {
-    await repository.removeStaleLocks()
     const problems: string[] = []
 
     let snapshotId: string | undefined

@@ -46,7 +46,7 @@ export class ArchiveWriter {
   // Block buffers whose compression finished, reused to avoid page faults and GC of large buffers.
   #spareBlocks: Buffer[] = []
   #inFlight: {
-    compressed: Promise<Buffer>
+    compressed: Promise<Buffer[]>
     tarOffset: number
     tarLength: number
     reusable?: Buffer
@@ -145,15 +145,19 @@ export class ArchiveWriter {
     const storedOffset = this.#storedSize
     const firstRecord = this.#sealer?.records ?? 0
 
-    if (this.#sealer) {
-      for (const record of this.#sealer.push(compressed)) {
-        await this.#emit(record)
+    for (const piece of compressed) {
+      if (this.#sealer) {
+        for (const record of this.#sealer.push(piece)) {
+          await this.#emit(record)
+        }
+      } else {
+        await this.#emit(piece)
       }
+    }
+    if (this.#sealer) {
       for (const record of this.#sealer.flush()) {
         await this.#emit(record)
       }
-    } else {
-      await this.#emit(compressed)
     }
 
     this.onBlock({

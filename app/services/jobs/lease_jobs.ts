@@ -3,6 +3,7 @@ import env from '#start/env'
 import { DateTime } from 'luxon'
 import Job from '#models/job'
 import type Agent from '#models/agent'
+import type { DatabaseQueryBuilderContract } from '@adonisjs/lucid/types/querybuilder'
 import { toDbTime } from '#services/db_time'
 import { signalJobQueued } from '#services/jobs/job_signals'
 
@@ -15,66 +16,85 @@ export function leaseSeconds() {
 }
 
 /**
- * Oldest queued jobs read per lease request. Each request tries them in a random order, so many
- * agents polling at once spread over the queue instead of all racing for the same oldest job.
- */
-const CANDIDATES_PER_ATTEMPT = 50
-
-/**
- * Leases up to `capacity` queued jobs for an agent. Each lease is one conditional update
- * (`... WHERE id = ? AND status = 'queued'`), so with several agents and several controllers
- * sharing the database a job is leased at most once: the loser's update matches no row.
+ * Leases up to `capacity` of the oldest queued jobs for an agent. Every update checks that the
+ * job is still queued, so a job is leased at most once. Concurrent requests do not compete for
+ * the same rows, so a request gets a job while one is queued for its agent.
  */
 export async function leaseJobs(agent: Agent, capacity: number) {
-  const leased: Job[] = []
   const now = DateTime.now()
+  const lease = {
+    status: 'leased',
+    leased_by: agent.id,
+    lease_expires_at: toDbTime(now.plus({ seconds: leaseSeconds() })),
+    updated_at: toDbTime(now),
+  }
 
-  const candidates = await db
+  const ids =
+    db.connection().dialect.name === 'postgres'
+      ? await leaseOnPostgres(agent, capacity, lease)
+      : await leaseOnSqlite(agent, capacity, lease)
+
+  if (ids.length === 0) {
+    return []
+  }
+  return Job.query().whereIn('id', ids).orderBy('created_at', 'asc')
+}
+
+type LeaseColumns = Record<'status' | 'leased_by' | 'lease_expires_at' | 'updated_at', string>
+
+/** Selects the agent's queued jobs, oldest first. */
+function queuedFor(agent: Agent, query: DatabaseQueryBuilderContract) {
+  return query
     .from('jobs')
     .select('id')
     .where('status', 'queued')
-    .where((query) => {
-      query.where('agent_id', agent.id)
+    .where((scope) => {
+      scope.where('agent_id', agent.id)
       if (agent.serverId) {
-        query.orWhere((inner) => inner.whereNull('agent_id').where('server_id', agent.serverId!))
+        scope.orWhere((inner) => inner.whereNull('agent_id').where('server_id', agent.serverId!))
       }
     })
     .orderBy('created_at', 'asc')
-    .limit(Math.max(capacity, CANDIDATES_PER_ATTEMPT))
-
-  for (const candidate of shuffle(candidates)) {
-    if (leased.length >= capacity) {
-      break
-    }
-
-    const updated = await db
-      .from('jobs')
-      .where('id', candidate.id)
-      .where('status', 'queued')
-      .update({
-        status: 'leased',
-        leased_by: agent.id,
-        lease_expires_at: toDbTime(now.plus({ seconds: leaseSeconds() })),
-        attempt: db.raw('attempt + 1'),
-        updated_at: toDbTime(now),
-      })
-
-    if (affectedRows(updated) === 1) {
-      leased.push(await Job.findOrFail(candidate.id))
-    }
-  }
-
-  return leased
+    .orderBy('id', 'asc')
 }
 
-/** Returns the items in a random order (Fisher-Yates). */
-function shuffle<T>(items: T[]) {
-  const copy = [...items]
-  for (let index = copy.length - 1; index > 0; index--) {
-    const other = Math.floor(Math.random() * (index + 1))
-    ;[copy[index], copy[other]] = [copy[other], copy[index]]
-  }
-  return copy
+/**
+ * Leases in one statement. A CTE picks the oldest rows with `FOR UPDATE SKIP LOCKED`, so that
+ * concurrent requests skip the rows another transaction is leasing instead of waiting for them.
+ */
+async function leaseOnPostgres(agent: Agent, capacity: number, lease: LeaseColumns) {
+  const picked = queuedFor(agent, db.query()).limit(capacity).forUpdate().skipLocked().toSQL()
+  const result = await db.rawQuery(
+    `WITH picked AS (${picked.sql})
+     UPDATE jobs SET status = ?, leased_by = ?, lease_expires_at = ?, updated_at = ?,
+       attempt = attempt + 1
+     FROM picked WHERE jobs.id = picked.id AND jobs.status = 'queued'
+     RETURNING jobs.id`,
+    [...picked.bindings, lease.status, lease.leased_by, lease.lease_expires_at, lease.updated_at]
+  )
+  return (result.rows as { id: string }[]).map((row) => row.id)
+}
+
+/**
+ * Leases in one transaction, which SQLite runs alone on the controller's single connection.
+ * Each update still checks that the job is queued, in case another process shares the file.
+ */
+async function leaseOnSqlite(agent: Agent, capacity: number, lease: LeaseColumns) {
+  return db.transaction(async (trx) => {
+    const candidates = (await queuedFor(agent, trx.query()).limit(capacity)) as { id: string }[]
+    const leased: string[] = []
+    for (const { id } of candidates) {
+      const updated = await trx
+        .from('jobs')
+        .where('id', id)
+        .where('status', 'queued')
+        .update({ ...lease, attempt: trx.raw('attempt + 1') })
+      if (affectedRows(updated) === 1) {
+        leased.push(id)
+      }
+    }
+    return leased
+  })
 }
 
 /**

@@ -71,6 +71,38 @@ test.group('Agent API: leases', (group) => {
     }
   })
 
+  test('concurrent agents lease the oldest jobs', async ({ client, assert }) => {
+    const { serverId, agents } = await agentsOnOneServer(8)
+    const queued = []
+    // One minute apart, because SQLite stores whole seconds and equal times would tie.
+    const start = DateTime.now().minus({ hours: 1 })
+    for (let index = 0; index < 12; index++) {
+      const job = await enqueueJob({ kind: 'verify', serverId, payload: { index } })
+      await db
+        .from('jobs')
+        .where('id', job.id)
+        .update({ created_at: toDbTime(start.plus({ minutes: index })) })
+      queued.push(job)
+    }
+
+    const responses = await Promise.all(
+      agents.map(({ token }) =>
+        client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })
+      )
+    )
+
+    assert.deepEqual(
+      responses.map((response) => response.status()),
+      agents.map(() => 200)
+    )
+    const leasedIds = responses.map((response) => response.body().job.id).sort()
+    const oldestIds = queued
+      .slice(0, 8)
+      .map((job) => job.id)
+      .sort()
+    assert.deepEqual(leasedIds, oldestIds)
+  })
+
   test('expired lease fails the job', async ({ assert }) => {
     const { serverId, agents } = await agentsOnOneServer(1)
     const job = await enqueueJob({ kind: 'backup', serverId, payload: { snapshotId: 'x' } })

@@ -16,6 +16,20 @@ function masterKeySecret(options: { list: boolean }) {
   }
 }
 
+/** Validates an optional number that must be greater than zero. */
+function optionalPositiveNumber(name: string, value?: string) {
+  if (value === undefined || value === '') {
+    return undefined
+  }
+  const number = Number(value)
+  if (!Number.isFinite(number) || number <= 0) {
+    throw new Error(
+      `Invalid value for "${name}": "${value}". Set a number greater than 0, or remove the variable to use the default.`
+    )
+  }
+  return number
+}
+
 export default await Env.create(new URL('../', import.meta.url), {
   NODE_ENV: Env.schema.enum(['development', 'production', 'test'] as const),
   PORT: Env.schema.number(),
@@ -83,6 +97,11 @@ export default await Env.create(new URL('../', import.meta.url), {
    * Seconds a job lease lasts without renewal; a stopped agent's jobs fail after it.
    */
   JOB_LEASE_SECONDS: Env.schema.number.optional(),
+
+  /*
+   * Hours a download archive in tmp/downloads stays available before the controller deletes it.
+   */
+  DOWNLOAD_RETENTION_HOURS: optionalPositiveNumber,
 
   /*
    * Image the agent install script runs.

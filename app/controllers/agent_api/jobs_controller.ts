@@ -1,13 +1,17 @@
 import { createWriteStream } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, rename, rm } from 'node:fs/promises'
 import { pipeline } from 'node:stream/promises'
-import app from '@adonisjs/core/services/app'
 import type { HttpContext } from '@adonisjs/core/http'
 import Job from '#models/job'
 import { completeJobValidator, jobEventsValidator } from '#validators/agent_api'
 import { renewLease } from '#services/jobs/lease_jobs'
 import { appendJobEvents, type IncomingJobEvent } from '#services/jobs/append_job_events'
 import { completeJob, LeaseLostError } from '#services/jobs/complete_job'
+import {
+  downloadArchivePath,
+  downloadsFolder,
+  partialUploadPath,
+} from '#services/downloads/download_paths'
 
 /** The error body returned when the agent no longer holds a job's lease. */
 function leaseLost(jobId: string) {
@@ -17,11 +21,6 @@ function leaseLost(jobId: string) {
       message: `Job ${jobId} is not leased by this agent any more (its lease expired, or it was cancelled or completed). Stop working on it.`,
     },
   }
-}
-
-/** Where the archive an `extract` job uploads is kept for the user's download. */
-export function extractUploadPath(jobId: string) {
-  return app.tmpPath('downloads', `${jobId}.tar`)
 }
 
 /** Calls an agent makes while it works on a leased job. */
@@ -58,9 +57,18 @@ export default class JobsController {
       return response.conflict(leaseLost(params.id))
     }
 
-    const target = extractUploadPath(job.id)
-    await mkdir(app.tmpPath('downloads'), { recursive: true })
-    await pipeline(request.request, createWriteStream(target, { mode: 0o600 }))
+    // The archive gets its final name only when the whole stream arrived, so the download route
+    // never serves a truncated archive. A failed upload removes its partial file here, and the
+    // pruning removes one left by a controller that stopped during an upload.
+    const partial = partialUploadPath(job.id)
+    await mkdir(downloadsFolder(), { recursive: true })
+    try {
+      await pipeline(request.request, createWriteStream(partial, { mode: 0o600 }))
+    } catch (error) {
+      await rm(partial, { force: true })
+      throw error
+    }
+    await rename(partial, downloadArchivePath(job.id))
     return response.noContent()
   }
 

@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
 import type { HttpContext } from '@adonisjs/core/http'
 import Job from '#models/job'
 import JobEvent from '#models/job_event'
@@ -7,7 +5,7 @@ import Snapshot from '#models/snapshot'
 import { cancelJob } from '#services/jobs/cancel_job'
 import { enqueueJob } from '#services/jobs/enqueue_job'
 import { jobChannel } from '#services/jobs/job_broadcast'
-import { extractUploadPath } from '#controllers/agent_api/jobs_controller'
+import { downloadArchiveState, openDownloadArchive } from '#services/downloads/download_archive'
 import { startBackup } from '#services/backups/start_backup'
 import Resource from '#models/resource'
 import Destination from '#models/destination'
@@ -28,6 +26,7 @@ export default class JobsController {
       .firstOrFail()
     const events = await JobEvent.query().where('job_id', job.id).where('type', 'log').orderBy('id')
     const snapshot = job.payload.snapshotId ? await Snapshot.find(job.payload.snapshotId) : null
+    const download = await downloadArchiveState(job)
     const logText = events
       .map((event) => `${event.at.toFormat('HH:mm:ss')} ${event.level} ${event.message}\n`)
       .join('')
@@ -36,6 +35,7 @@ export default class JobsController {
       events,
       logText,
       snapshot,
+      download,
       channel: jobChannel(job.id),
     })
   }
@@ -97,23 +97,31 @@ export default class JobsController {
     return response.redirect().toPath(`/jobs/${retried.id}`)
   }
 
-  /** Sends the archive an `extract` job produced. */
-  async download({ params, response }: HttpContext) {
+  /**
+   * Sends the archive an `extract` job produced. When the archive was deleted, the job page
+   * explains why and how to get the files again.
+   */
+  async download({ params, response, session }: HttpContext) {
     const job = await Job.findOrFail(params.id)
-    const path = extractUploadPath(job.id)
-    const file = await stat(path).catch(() => null)
-    if (job.kind !== 'extract' || job.status !== 'succeeded' || !file) {
+    const archive = await downloadArchiveState(job)
+    if (archive.state === 'not-ready') {
       return response.notFound('This download is not ready: the extract job has not succeeded yet.')
     }
+    if (archive.state !== 'ready') {
+      session.flash('error', archive.message)
+      return response.redirect().toPath(`/jobs/${job.id}`)
+    }
 
+    const file = await openDownloadArchive(archive.path)
+    const { size } = await file.stat()
     const name =
       String(job.payload.paths?.[0] ?? 'files')
         .split('/')
         .filter(Boolean)
         .pop() ?? 'files'
     response.header('content-type', 'application/x-tar')
-    response.header('content-length', String(file.size))
+    response.header('content-length', String(size))
     response.attachment(`${name}.tar`)
-    return response.stream(createReadStream(path))
+    return response.stream(file.createReadStream())
   }
 }

@@ -1,6 +1,7 @@
 import logger from '@adonisjs/core/services/logger'
 import { tick } from '#services/schedules/scheduler'
 import { expireLeases } from '#services/jobs/expire_leases'
+import { pruneDownloadsWhenDue } from '#services/downloads/prune_schedule'
 
 /** Seconds between scheduler passes. */
 const TICK_SECONDS = 30
@@ -10,7 +11,7 @@ let running: Promise<void> | null = null
 
 /**
  * Every 30 seconds, fails or requeues jobs whose lease expired and then calls `tick`; a pass never
- * overlaps the previous one.
+ * overlaps the previous one. Once an hour, a pass also deletes the expired download archives.
  */
 export function startSchedulerLoop() {
   if (timer) {
@@ -26,6 +27,9 @@ export function startSchedulerLoop() {
     running = expireLeases()
       .then(() => tick())
       .catch((error) => logger.error({ err: error }, 'scheduler pass failed'))
+      .then(() => pruneDownloadsWhenDue())
+      .then(() => undefined)
+      .catch((error) => logger.error({ err: error }, 'pruning the download archives failed'))
       .finally(() => {
         running = null
       })

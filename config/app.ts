@@ -12,6 +12,12 @@ export const http = defineConfig({
   /** Lets services read the current HttpContext without it being passed around. */
   useAsyncLocalStorage: false,
 
+  /**
+   * Longest time one request may take, in milliseconds. Node's default of 300 seconds would cut
+   * an agent's upload of a large download archive. Headers still time out after 60 seconds.
+   */
+  requestTimeout: 6 * 60 * 60 * 1000,
+
   /** Cookies are HTTP-only and, in production, sent over HTTPS only. */
   cookie: {
     domain: '',

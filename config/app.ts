@@ -13,7 +13,7 @@ export const http = defineConfig({
   useAsyncLocalStorage: false,
 
   /**
-   * Longest time one request may take, in milliseconds. Node's default of 300 seconds would cut
+   * Maximum duration of one request, in milliseconds. Node's default of 300 seconds would cut
    * an agent's upload of a large download archive. Headers still time out after 60 seconds.
    */
   requestTimeout: 6 * 60 * 60 * 1000,

@@ -99,7 +99,7 @@ export class AuditEventSchema extends BaseModel {
 }
 
 export class DestinationSchema extends BaseModel {
-  static $columns = ['config', 'createdAt', 'engineId', 'engineOptions', 'engineSecrets', 'id', 'kind', 'lastTestResult', 'lastTestedAt', 'name', 'secrets', 'updatedAt'] as const
+  static $columns = ['config', 'createdAt', 'engineId', 'engineOptions', 'engineSecrets', 'id', 'kind', 'lastTestResult', 'lastTestedAt', 'name', 'secrets', 'unrecordedCheckedAt', 'unrecordedSnapshots', 'updatedAt'] as const
   $columns = DestinationSchema.$columns
   @column()
   declare config: string
@@ -123,6 +123,10 @@ export class DestinationSchema extends BaseModel {
   declare name: string
   @column()
   declare secrets: string | null
+  @column.dateTime()
+  declare unrecordedCheckedAt: DateTime | null
+  @column()
+  declare unrecordedSnapshots: string | null
   @column.dateTime({ autoCreate: true, autoUpdate: true })
   declare updatedAt: DateTime | null
 }

@@ -33,4 +33,18 @@ export default class Destination extends UuidModel {
 
   @jsonColumn()
   declare lastTestResult: Record<string, any> | null
+
+  /** Snapshots the last reconciliation found at the destination without a record in Coffer. */
+  @jsonColumn()
+  declare unrecordedSnapshots: UnrecordedSnapshot[] | null
+
+  @column.dateTime()
+  declare unrecordedCheckedAt: DateTime | null
+}
+
+/** A snapshot found at a destination that Coffer did not record, as the engine listed it. */
+export interface UnrecordedSnapshot {
+  id: string | null
+  engineSnapshotId: string | null
+  time: string
 }

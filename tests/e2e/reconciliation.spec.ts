@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import Alert from '#models/alert'
+import Destination from '#models/destination'
 import Job from '#models/job'
 import Snapshot from '#models/snapshot'
 import type { AgentProcess } from '#tests/helpers/agent_process'
@@ -46,7 +47,7 @@ async function findArtifact(root: string, key: string) {
   return join(root, matches[0])
 }
 
-test.group('End to end: reconciliation finds lost and returned snapshots', (group) => {
+test.group('End to end: reconciliation finds lost, returned and unrecorded snapshots', (group) => {
   const suffix = randomBytes(4).toString('hex')
   const volumeName = `coffer-e2e-reconcile-${suffix}`
   let agent: AgentProcess | undefined
@@ -104,7 +105,7 @@ test.group('End to end: reconciliation finds lost and returned snapshots', (grou
     await expectSucceeded(finished, agent!)
   }
 
-  test('a deleted archive marks the snapshot missing until it returns', async ({ assert }) => {
+  test('verify tracks lost and unrecorded snapshots', async ({ assert }) => {
     const folder = join(destinationRoot, 'reconcile')
     const destinationId = await addLocalDestination(browser, 'reconcile', 'coffer/tar', folder)
     const backup = await waitForJob(await queueBackup(browser, resourceId, destinationId), agent!)
@@ -132,5 +133,22 @@ test.group('End to end: reconciliation finds lost and returned snapshots', (grou
     const found = await Snapshot.findOrFail(snapshot.id)
     assert.equal(found.status, 'succeeded')
     assert.isNotNull(found.verifiedAt)
+
+    // A second snapshot loses its record, as if another controller had written it.
+    const second = await waitForJob(await queueBackup(browser, resourceId, destinationId), agent!)
+    await expectSucceeded(second, agent!)
+    const orphan = await snapshotOf(second)
+    const orphanArchive = orphan.artifacts.find((artifact) => artifact.role === 'archive')!
+    await Snapshot.query().where('id', orphan.id).delete()
+    await verifyDestination(destinationId)
+
+    const destination = await Destination.findOrFail(destinationId)
+    assert.deepEqual(
+      destination.unrecordedSnapshots?.map((entry) => entry.id),
+      [orphan.id]
+    )
+    await findArtifact(folder, orphanArchive.key)
+    const page = await browser.get(`/destinations/${destinationId}`)
+    assert.include(page.text, orphan.id)
   })
 })

@@ -69,6 +69,8 @@ export interface VerifyPayload {
   snapshot?: SnapshotRef
   snapshots?: SnapshotRef[]
   level: VerifyLevel
+  /** With `snapshots`: also list every snapshot the destination holds, in the result's `listed`. */
+  listDestination?: boolean
 }
 
 /** Payload of a `list-files` job. */

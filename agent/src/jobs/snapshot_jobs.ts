@@ -40,7 +40,18 @@ export function runVerifyJob(context: JobContext, deps: JobDependencies): Promis
         verified.push({ id: snapshot.id, present: await isPresent(session, snapshot) })
       }
 
-      return { result: { verified }, warnings: false }
+      if (!payload.listDestination) {
+        return { result: { verified }, warnings: false }
+      }
+
+      const stored = await session.engine.listSnapshots(await session.callOptions())
+      const listed = stored.map((snapshot) => ({
+        id: snapshot.id ?? null,
+        engineSnapshotId: snapshot.engineSnapshotId ?? null,
+        time: new Date(snapshot.time).toISOString(),
+      }))
+      context.events.log('info', `the destination holds ${listed.length} snapshots`)
+      return { result: { verified, listed }, warnings: false }
     }
 
     if (!payload?.snapshot) {

@@ -7,6 +7,10 @@ import Snapshot from '#models/snapshot'
 import { broadcastJob } from '#services/jobs/job_broadcast'
 import { applyBackupResult } from '#services/jobs/apply_backup_result'
 import { alertOnJobFinished } from '#services/alerts/job_alerts'
+import {
+  listedSnapshots,
+  recordUnrecordedSnapshots,
+} from '#services/reconciliation/unrecorded_snapshots'
 
 /** The end of a job as an agent reports it. */
 export interface JobCompletion {
@@ -55,6 +59,10 @@ export async function completeJob(jobId: string, agent: Agent, completion: JobCo
 
     if (locked.kind === 'verify') {
       await applyVerifyResult(completion, trx)
+      const listed = listedSnapshots(completion.result)
+      if (listed && locked.destinationId) {
+        await recordUnrecordedSnapshots(locked.destinationId, listed, trx)
+      }
     }
 
     locked.useTransaction(trx)

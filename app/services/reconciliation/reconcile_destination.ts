@@ -15,7 +15,8 @@ const CHECKED_STATUSES = ['succeeded', 'succeeded_with_warnings', 'missing']
  * Queues `verify` jobs at `structure` level that check every recorded snapshot of a destination
  * is still there (for restic, that the snapshot exists in the repository). Snapshots of a local
  * destination are checked by the agent that wrote them; the others by an agent of their
- * resource's server. The results mark snapshots missing or present again when the jobs complete.
+ * resource's server. The results mark snapshots missing or present again when the jobs complete,
+ * and report the snapshots at the destination that Coffer has no record of.
  */
 export async function reconcileDestination(destination: Destination, requestedBy: string | null) {
   const snapshots = await Snapshot.query()
@@ -52,7 +53,13 @@ export async function reconcileDestination(destination: Destination, requestedBy
         agentId: group.agentId,
         serverId: group.serverId,
         requestedBy,
-        payload: { snapshots: chunk.map((snapshot) => snapshot.toRef()), level: 'structure' },
+        payload: {
+          snapshots: chunk.map((snapshot) => snapshot.toRef()),
+          level: 'structure',
+          // One job per agent or server also lists what the destination holds, so snapshots
+          // Coffer has no record of are reported.
+          listDestination: start === 0,
+        },
       })
       jobs.push(job)
     }

@@ -117,6 +117,37 @@ test.group('Alerts and reconciliation', (group) => {
     assert.lengthOf(receiver.received, 2)
   })
 
+  test('verify reports snapshots Coffer did not record', async ({ client, assert }) => {
+    const { snapshotId, destination, token, operator } = await runBackup(client, 'succeeded')
+    await client.post(`/destinations/${destination.id}/verify`).withCsrfToken().loginAs(operator)
+    const lease = (
+      await client.post('/api/agent/lease').bearerToken(token).json({ capacity: 1, waitSeconds: 0 })
+    ).body().job
+    assert.isTrue(lease.payload.listDestination)
+
+    const foreign = { engineSnapshotId: 'f00dfeed', time: '2026-11-30T02:00:00.000Z' }
+    await client
+      .post(`/api/agent/jobs/${lease.id}/complete`)
+      .bearerToken(token)
+      .json({
+        status: 'succeeded',
+        result: {
+          verified: [{ id: snapshotId, present: true }],
+          listed: [
+            { id: snapshotId, engineSnapshotId: null, time: '2026-12-01T02:00:00.000Z' },
+            foreign,
+          ],
+        },
+      })
+
+    await destination.refresh()
+    assert.deepEqual(destination.unrecordedSnapshots, [{ id: null, ...foreign }])
+    assert.equal((await Snapshot.findOrFail(snapshotId)).status, 'succeeded')
+    const page = await client.get(`/destinations/${destination.id}`).loginAs(operator)
+    page.assertTextIncludes('found 1 snapshots at this destination that Coffer has no record of')
+    page.assertTextIncludes('f00dfeed')
+  })
+
   test('send test button delivers', async ({ client, assert }) => {
     const admin = await createUser('admin')
     const receiver = await startWebhookReceiver()

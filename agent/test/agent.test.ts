@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { CofferAgent } from '../src/agent.js'
+import type { SnapshotRef } from '@coffer/sdk'
 import type { VolumeSnapshot } from '../src/controller/api_types.js'
 import { describeTree, DockerFixture } from './helpers/docker.js'
 import { AgentFixture, waitForState } from './helpers/agent_fixture.js'
@@ -31,6 +32,16 @@ describe('agent with a fake controller', () => {
     await fixture?.stop()
     await docker?.cleanup()
   })
+
+  /** Builds a restore job of `volume`'s snapshot into the new volume `target`. */
+  function newVolumeRestore(snapshot: SnapshotRef, volume: string, target: string) {
+    return fixture.job('restore', {
+      snapshot,
+      volume: { type: 'volume', name: volume },
+      mode: 'replace',
+      target: { type: 'new-volume', name: target },
+    })
+  }
 
   /** Backs up one volume and returns the snapshot the agent reported. */
   async function backUp(volume: string) {
@@ -175,14 +186,7 @@ describe('agent with a fake controller', () => {
     const changed = await describeTree(await docker.mountpoint(volume))
 
     const target = docker.volumeName('restored')
-    const restoreId = fixture.controller.queueJob(
-      fixture.job('restore', {
-        snapshot,
-        volume: { type: 'volume', name: volume },
-        mode: 'replace',
-        target: { type: 'new-volume', name: target },
-      })
-    )
+    const restoreId = fixture.controller.queueJob(newVolumeRestore(snapshot, volume, target))
     const restore = await fixture.controller.completion(restoreId)
     events.stop()
 
@@ -206,14 +210,7 @@ describe('agent with a fake controller', () => {
     const otherBefore = await describeTree(await docker.mountpoint(other))
 
     const restore = await fixture.controller.completion(
-      fixture.controller.queueJob(
-        fixture.job('restore', {
-          snapshot,
-          volume: { type: 'volume', name: volume },
-          mode: 'replace',
-          target: { type: 'new-volume', name: other },
-        })
-      )
+      fixture.controller.queueJob(newVolumeRestore(snapshot, volume, other))
     )
 
     expect(restore.status).toBe('failed')
@@ -227,17 +224,16 @@ describe('agent with a fake controller', () => {
     const volume = await docker.createVolume('broken')
     const target = docker.volumeName('broken-restored')
     const restoreId = fixture.controller.queueJob(
-      fixture.job('restore', {
-        snapshot: {
+      newVolumeRestore(
+        {
           id: randomUUID(),
           artifacts: [
             { key: 'missing/archive.tar', size: 10, sha256: '0'.repeat(64), role: 'archive' },
           ],
         },
-        volume: { type: 'volume', name: volume },
-        mode: 'replace',
-        target: { type: 'new-volume', name: target },
-      })
+        volume,
+        target
+      )
     )
     const restore = await fixture.controller.completion(restoreId)
 

@@ -1,20 +1,12 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type net from 'node:net'
-import { randomBytes } from 'node:crypto'
 import { afterAll, describe, expect, test } from 'vitest'
 import type { Storage } from '@coffer/sdk'
-import { openStorage } from '@coffer/agent/destinations'
 import { createResticEngine } from '../src/index.js'
 import { buildCorpus, describeTree } from './corpus.js'
-import {
-  makeContext,
-  makeTempDir,
-  randomPassword,
-  removeAll,
-  requireEnv,
-  resticBinary,
-} from './helpers.js'
+import { makeContext, makeTempDir, randomPassword, removeAll, resticBinary } from './helpers.js'
+import { openS3Storage, openSftpStorage } from './remote_storages.js'
 
 const engine = createResticEngine({ binary: resticBinary() })
 const servers: net.Server[] = []
@@ -65,34 +57,9 @@ async function roundTrip(storage: Storage): Promise<void> {
   expect(await engine.listSnapshots(await makeContext(storage, password))).toEqual([])
 }
 
-function sftpSettings() {
-  return requireEnv('sftp', [
-    'SFTP_HOST',
-    'SFTP_PORT',
-    'SFTP_USER',
-    'SFTP_KEY_FILE',
-    'SFTP_HOST_KEY_FILE',
-    'SFTP_ROOT',
-    'SFTP_JUMP_PORT',
-    'SFTP_JUMP_USER',
-    'SFTP_JUMP_HOST_KEY_FILE',
-  ])
-}
-
 describe('restic repository on remote destinations', () => {
   test('sftp direct', async () => {
-    const env = sftpSettings()
-    const storage = openStorage(
-      {
-        kind: 'sftp',
-        host: env.SFTP_HOST,
-        port: Number(env.SFTP_PORT),
-        username: env.SFTP_USER,
-        path: `${env.SFTP_ROOT}/restic-${randomBytes(4).toString('hex')}`,
-        hostKey: (await fs.readFile(env.SFTP_HOST_KEY_FILE, 'utf8')).trim(),
-      },
-      { privateKey: await fs.readFile(env.SFTP_KEY_FILE, 'utf8') }
-    )
+    const storage = await openSftpStorage('restic')
     try {
       await roundTrip(storage)
     } finally {
@@ -101,24 +68,7 @@ describe('restic repository on remote destinations', () => {
   }, 300_000)
 
   test('sftp through jump host', async () => {
-    const env = sftpSettings()
-    const storage = openStorage(
-      {
-        kind: 'sftp',
-        host: env.SFTP_HOST,
-        port: Number(env.SFTP_PORT),
-        username: env.SFTP_USER,
-        path: `${env.SFTP_ROOT}/restic-${randomBytes(4).toString('hex')}`,
-        hostKey: (await fs.readFile(env.SFTP_HOST_KEY_FILE, 'utf8')).trim(),
-        jump: {
-          host: env.SFTP_HOST,
-          port: Number(env.SFTP_JUMP_PORT),
-          username: env.SFTP_JUMP_USER,
-          hostKey: (await fs.readFile(env.SFTP_JUMP_HOST_KEY_FILE, 'utf8')).trim(),
-        },
-      },
-      { privateKey: await fs.readFile(env.SFTP_KEY_FILE, 'utf8') }
-    )
+    const storage = await openSftpStorage('restic', true)
     try {
       await roundTrip(storage)
     } finally {
@@ -127,25 +77,7 @@ describe('restic repository on remote destinations', () => {
   }, 300_000)
 
   test('s3', async () => {
-    const env = requireEnv('s3', [
-      'S3_ENDPOINT',
-      'S3_REGION',
-      'S3_ACCESS_KEY_ID',
-      'S3_SECRET_ACCESS_KEY',
-      'S3_BUCKET',
-      'S3_CA_FILE',
-    ])
-    const storage = openStorage(
-      {
-        kind: 's3',
-        bucket: env.S3_BUCKET,
-        region: env.S3_REGION,
-        endpoint: env.S3_ENDPOINT,
-        prefix: `restic-${randomBytes(4).toString('hex')}/`,
-        caCertificate: await fs.readFile(env.S3_CA_FILE, 'utf8'),
-      },
-      { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY }
-    )
+    const storage = await openS3Storage('restic')
     try {
       await roundTrip(storage)
     } finally {

@@ -22,7 +22,7 @@ export default class DownloadsPrune extends BaseCommand {
     const retentionHours = downloadRetentionHours()
     const result = await pruneDownloads({ folder: downloadsFolder(), retentionHours })
 
-    const removed = `removed ${result.removedArchives} archive(s) older than ${retentionHours} hour(s), ${result.removedPartialUploads} abandoned partial upload(s) and ${result.removedLinks} symbolic link(s); kept ${result.kept}`
+    const removed = `removed ${result.removedArchives} archive(s) older than ${retentionHours} hour(s), ${result.removedPartialUploads} abandoned partial upload(s) and ${result.removedLinks} symbolic link(s); kept ${result.keptFiles}`
     if (result.failed > 0) {
       this.logger.error(`${removed}; ${result.failed} could not be removed (see the log above)`)
       this.exitCode = 1

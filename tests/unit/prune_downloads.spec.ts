@@ -40,7 +40,7 @@ test.group('Download pruning', (group) => {
     assert.isFalse(await exists(join(folder, 'old.tar')))
     assert.isTrue(await exists(join(folder, 'fresh.tar')))
     assert.equal(result.removedArchives, 1)
-    assert.equal(result.kept, 1)
+    assert.equal(result.keptFiles, 1)
     assert.equal(result.failed, 0)
   })
 
@@ -100,6 +100,6 @@ test.group('Download pruning', (group) => {
     const result = await pruneDownloads({ folder: join(root, 'absent'), retentionHours: 24 })
 
     assert.equal(result.removedArchives, 0)
-    assert.equal(result.kept, 0)
+    assert.equal(result.keptFiles, 0)
   })
 })

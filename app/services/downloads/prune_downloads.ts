@@ -24,7 +24,7 @@ export interface PruneDownloadsResult {
   removedArchives: number
   removedPartialUploads: number
   removedLinks: number
-  kept: number
+  keptFiles: number
   failed: number
 }
 
@@ -40,7 +40,7 @@ export async function pruneDownloads(options: PruneDownloadsOptions) {
     removedArchives: 0,
     removedPartialUploads: 0,
     removedLinks: 0,
-    kept: 0,
+    keptFiles: 0,
     failed: 0,
   }
 
@@ -68,7 +68,7 @@ export async function pruneDownloads(options: PruneDownloadsOptions) {
     const partial = name.endsWith(PARTIAL_UPLOAD_SUFFIX)
     const maxAgeMs = partial ? Math.min(retentionMs, ABANDONED_UPLOAD_MS) : retentionMs
     if (now - stats.mtimeMs <= maxAgeMs) {
-      result.kept++
+      result.keptFiles++
       continue
     }
 

@@ -17,8 +17,10 @@ export function leaseSeconds() {
 
 /**
  * Leases up to `capacity` of the oldest queued jobs for an agent. Every update checks that the
- * job is still queued, so a job is leased at most once. Concurrent requests do not compete for
- * the same rows, so a request gets a job while one is queued for its agent.
+ * job is still queued, so a job is leased at most once. Concurrent requests skip the rows others
+ * are leasing (PostgreSQL) or run one after another (SQLite), so they do not lose to each other.
+ * NOTE: several controllers sharing one SQLite file can still race; each update's status check
+ * then keeps the job with one of them, and the other request may find no job.
  */
 export async function leaseJobs(agent: Agent, capacity: number) {
   const now = DateTime.now()

@@ -134,7 +134,10 @@ export class LocalStorage implements Storage {
       throw wrapError(error, 'get', key, options.signal)
     }
 
-    const info = await handle.stat()
+    const info = await handle.stat().catch(async (error: unknown) => {
+      await handle.close()
+      throw wrapError(error, 'get', key, options.signal)
+    })
     if (!info.isFile()) {
       await handle.close()
       throw notFound(key)

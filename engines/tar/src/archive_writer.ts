@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto'
 import { PassThrough } from 'node:stream'
 import { compressBlock } from './compression.js'
 import { createArtifactCipher } from './crypto_frame.js'
 import { RecordSealer } from './crypto_records.js'
 import type { TarOptions } from './options.js'
+import { StoredHash } from './stored_hash.js'
 import { writeChunk } from './stream_util.js'
 
 /** Position of one block of the tar stream in the archive artifact. */
@@ -38,7 +38,9 @@ export class ArchiveWriter {
   /** The artifact bytes, to hand to `storage.put`. */
   readonly output = new PassThrough({ highWaterMark: 1024 * 1024 })
 
-  #hash = createHash('sha256')
+  #hash = new StoredHash()
+  // Resolves once the previous block's bytes went to the hashing thread, which keeps their order.
+  #lastHashed: Promise<void> = Promise.resolve()
   #storedSize = 0
   #tarSize = 0
   #block?: Buffer
@@ -47,6 +49,8 @@ export class ArchiveWriter {
   #spareBlocks: Buffer[] = []
   #inFlight: {
     compressed: Promise<Buffer[]>
+    /** The compressed block after hashing; absent with encryption, which hashes sealed records. */
+    hashed?: Promise<Buffer[]>
     tarOffset: number
     tarLength: number
     reusable?: Buffer
@@ -97,22 +101,28 @@ export class ArchiveWriter {
     }
 
     if (this.#sealer) {
-      await this.#emit(this.#sealer.finish())
+      await this.#emitHashed([this.#sealer.finish()])
     }
 
     this.output.end()
     return {
       tarSize: this.#tarSize,
       storedSize: this.#storedSize,
-      sha256: this.#hash.digest('hex'),
+      sha256: await this.#hash.digest(),
       blocks: this.#blocks,
     }
+  }
+
+  /** Stops the hashing thread after a failure; `finish` does it on success. */
+  async close(): Promise<void> {
+    await this.#hash.close()
   }
 
   async #writeHeader(): Promise<void> {
     this.#headerWritten = true
     if (this.#sealer) {
-      await this.#emit(this.#sealer.cipher.header)
+      // A copy: the hashing thread takes the memory of what it hashes, and the header is shared.
+      await this.#emitHashed([Buffer.from(this.#sealer.cipher.header)])
     }
   }
 
@@ -127,7 +137,15 @@ export class ArchiveWriter {
     compressed.catch(() => {})
     // Without compression the block itself goes to the output, so it cannot be reused.
     const reusable = this.options.compression === 'none' ? undefined : block
-    this.#inFlight.push({ compressed, tarOffset: this.#tarSize, tarLength: data.length, reusable })
+    const hashed = this.#sealer ? undefined : this.#hashInOrder(compressed)
+    hashed?.catch(() => {})
+    this.#inFlight.push({
+      compressed,
+      hashed,
+      tarOffset: this.#tarSize,
+      tarLength: data.length,
+      reusable,
+    })
     this.#tarSize += data.length
 
     while (this.#inFlight.length >= MAX_BLOCKS_IN_FLIGHT) {
@@ -145,19 +163,12 @@ export class ArchiveWriter {
     const storedOffset = this.#storedSize
     const firstRecord = this.#sealer?.records ?? 0
 
-    for (const piece of compressed) {
-      if (this.#sealer) {
-        for (const record of this.#sealer.push(piece)) {
-          await this.#emit(record)
-        }
-      } else {
-        await this.#emit(piece)
-      }
-    }
     if (this.#sealer) {
-      for (const record of this.#sealer.flush()) {
-        await this.#emit(record)
-      }
+      const records = compressed.flatMap((piece) => this.#sealer!.push(piece))
+      records.push(...this.#sealer.flush())
+      await this.#emitHashed(records)
+    } else {
+      await this.#emit(await block.hashed!)
     }
 
     this.onBlock({
@@ -171,9 +182,32 @@ export class ArchiveWriter {
     this.#blocks++
   }
 
-  async #emit(data: Buffer): Promise<void> {
-    this.#hash.update(data)
-    this.#storedSize += data.length
-    await writeChunk(this.output, data)
+  // Sends a compressed block to the hashing thread as soon as it is ready and the block before it
+  // was sent, so hashing overlaps the compression of later blocks.
+  #hashInOrder(compressed: Promise<Buffer[]>): Promise<Buffer[]> {
+    const previous = this.#lastHashed
+    let sent!: () => void
+    this.#lastHashed = new Promise((resolve) => (sent = resolve))
+    return (async () => {
+      try {
+        const pieces = await compressed
+        await previous
+        return this.#hash.update(pieces)
+      } finally {
+        sent()
+      }
+    })()
+  }
+
+  async #emitHashed(pieces: Buffer[]): Promise<void> {
+    await this.#lastHashed
+    await this.#emit(await this.#hash.update(pieces))
+  }
+
+  async #emit(pieces: Buffer[]): Promise<void> {
+    for (const piece of pieces) {
+      this.#storedSize += piece.length
+      await writeChunk(this.output, piece)
+    }
   }
 }

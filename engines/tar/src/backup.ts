@@ -179,6 +179,7 @@ export async function runBackup(
     throw uploadError ?? error
   } finally {
     context.signal.removeEventListener('abort', onAbort)
+    await writer.close()
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Duplex, Readable, Writable } from 'node:stream'
+import { pipeline, type Duplex, type Readable, type Writable } from 'node:stream'
 import { CofferError } from '@coffer/sdk'
 
 /** Writes to a stream and waits for `drain` when it is full; rejects if the stream closes first. */
@@ -36,17 +36,16 @@ export async function writeChunk(
 }
 
 /**
- * Pipes `source` through `stages` and returns the last stream. An error in any stage destroys the
- * stages after it with that error, so iterating the result rejects with the first failure.
+ * Pipes `source` through `stages` and returns the last stream. An error in any stage, or the
+ * consumer stopping early, destroys every stream, so iterating the result rejects with the first
+ * failure and no file handle stays open until garbage collection.
  */
 export function chainStreams(source: Readable, stages: Duplex[]): Readable {
-  let current: Readable = source
-  for (const stage of stages) {
-    const previous = current
-    previous.on('error', (error) => stage.destroy(error))
-    previous.pipe(stage)
-    current = stage
+  if (stages.length === 0) {
+    return source
   }
 
-  return current
+  // The callback only keeps pipeline from reporting an unhandled error, because the same error
+  // also reaches the reader of the returned stream.
+  return pipeline([source, ...stages], () => {}) as unknown as Readable
 }

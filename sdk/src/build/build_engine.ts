@@ -3,7 +3,9 @@ import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
 import { CofferError } from '../errors.js'
 import { packBundle } from '../bundle/pack.js'
+import { readTar } from '../bundle/tar.js'
 import type { EngineManifest } from '../manifest/types.js'
+import { checkBundleLoads } from './load_check.js'
 import { readEnginePackage } from './package_config.js'
 
 /** File name of the engine module inside every bundle built by `buildEngineBundle`. */
@@ -17,7 +19,10 @@ const REQUIRE_SHIM =
 export interface BuildEngineOptions {
   /** Folder of the engine package (with package.json). */
   packageDir: string
-  /** Where the `.bundle` file goes; `<packageDir>/dist` by default. */
+  /**
+   * Where the `.bundle` file goes, relative to the current folder like any path; `dist` in the
+   * package folder by default.
+   */
   outDir?: string
 }
 
@@ -32,7 +37,8 @@ export interface BuiltEngine {
  * Builds an engine package into one bundle: esbuild bundles the entry and every dependency
  * (Node built-ins excepted) into `engine.js`, then `packBundle` adds `engine.json` with its sha256.
  * The output depends only on the sources, the lockfile's versions and the package folder's
- * layout, so building twice gives the same bytes.
+ * layout, so building twice gives the same bytes. Before writing the bundle, `checkBundleLoads`
+ * imports it in a child process and raises when an agent could not load it.
  */
 export async function buildEngineBundle(options: BuildEngineOptions): Promise<BuiltEngine> {
   const enginePackage = await readEnginePackage(options.packageDir)
@@ -71,8 +77,14 @@ export async function buildEngineBundle(options: BuildEngineOptions): Promise<Bu
   const { version, manifest: source } = enginePackage
   const files = new Map([[BUNDLE_ENTRY, Buffer.from(output.contents)]])
   const packed = packBundle({ ...source, version, entry: BUNDLE_ENTRY }, files)
+  const packedFiles = new Map(readTar(packed.bytes).map((file) => [file.name, file.data]))
+  await checkBundleLoads(packed.manifest, packedFiles, {
+    manifestPath: enginePackage.manifestPath,
+    entryPath: enginePackage.entryPath,
+  })
 
-  const outDir = resolve(enginePackage.dir, options.outDir ?? 'dist')
+  const outDir =
+    options.outDir === undefined ? join(enginePackage.dir, 'dist') : resolve(options.outDir)
   await mkdir(outDir, { recursive: true })
   const bundlePath = join(outDir, bundleFileName(packed.manifest.id, version))
   await writeFile(bundlePath, packed.bytes)

@@ -1,8 +1,10 @@
-import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import { readInputFile, type InputFileRole } from '../bundle/input_file.js'
 import { CofferError } from '../errors.js'
+import { quoteValue } from '../manifest/ajv_errors.js'
 import type { EngineManifestSource } from '../manifest/types.js'
 import { validateManifestSource } from '../manifest/validate.js'
+import { isSemanticVersion } from '../semver.js'
 
 /**
  * The `coffer` field of an engine package's package.json:
@@ -23,6 +25,8 @@ export interface EnginePackage {
   version: string
   /** Absolute path of the entry module. */
   entryPath: string
+  /** Absolute path of the source manifest. */
+  manifestPath: string
   manifest: EngineManifestSource
 }
 
@@ -30,7 +34,11 @@ export interface EnginePackage {
 export async function readEnginePackage(packageDir: string): Promise<EnginePackage> {
   const dir = resolve(packageDir)
   const packagePath = resolve(dir, 'package.json')
-  const packageJson = await readJson(packagePath, 'INVALID_ARGUMENT')
+  const packageJson = await readJson(packagePath, 'INVALID_ARGUMENT', {
+    what: 'package.json',
+    whenMissing:
+      'pass the folder of the engine package (the one with package.json) as "coffer-engine build <dir>" or --package <dir>',
+  })
 
   const field = packageJson.coffer as Partial<CofferPackageField> | undefined
   if (typeof field !== 'object' || field === null || typeof field.manifest !== 'string') {
@@ -42,10 +50,13 @@ export async function readEnginePackage(packageDir: string): Promise<EnginePacka
 
   const manifestPath = resolve(dir, field.manifest)
   const manifest = validateManifestSource(
-    await readJson(manifestPath, 'INVALID_MANIFEST'),
+    await readJson(manifestPath, 'INVALID_MANIFEST', {
+      what: 'source manifest',
+      whenMissing: `create it, or correct "coffer": { "manifest" } in ${packagePath}`,
+    }),
     manifestPath
   )
-  const packageVersion = typeof packageJson.version === 'string' ? packageJson.version : undefined
+  const packageVersion = checkPackageVersion(packageJson.version, packagePath)
   const version = manifest.version ?? packageVersion
   if (version === undefined) {
     throw new CofferError(
@@ -70,23 +81,30 @@ export async function readEnginePackage(packageDir: string): Promise<EnginePacka
     name: typeof packageJson.name === 'string' ? packageJson.name : manifest.id,
     version,
     entryPath: resolve(dir, field.entry ?? './src/index.ts'),
+    manifestPath,
     manifest,
   }
 }
 
-async function readJson(
-  path: string,
-  code: 'INVALID_ARGUMENT' | 'INVALID_MANIFEST'
-): Promise<Record<string, unknown>> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (error) {
-    throw new CofferError(code, `cannot read ${path}: ${(error as Error).message}`, {
-      cause: error,
-    })
+// package.json's version becomes the engine's version, so it must be a semantic version too.
+function checkPackageVersion(value: unknown, packagePath: string): string | undefined {
+  if (value === undefined || isSemanticVersion(value)) {
+    return value
   }
 
+  throw new CofferError(
+    'INVALID_MANIFEST',
+    `invalid ${packagePath}: "version" is ${quoteValue(value)}, which is not a semantic version; set it to MAJOR.MINOR.PATCH, such as "1.0.0"`,
+    { details: { file: packagePath, field: 'version', value } }
+  )
+}
+
+async function readJson(
+  path: string,
+  code: 'INVALID_ARGUMENT' | 'INVALID_MANIFEST',
+  role: InputFileRole
+): Promise<Record<string, unknown>> {
+  const text = (await readInputFile(path, role)).toString('utf8')
   try {
     return JSON.parse(text) as Record<string, unknown>
   } catch (error) {

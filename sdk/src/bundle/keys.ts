@@ -1,7 +1,10 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
-import { open, readFile, stat } from 'node:fs/promises'
+import { mkdir, open, stat } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { CofferError } from '../errors.js'
 import { sha256Hex } from './digest.js'
+import { inputFileError, readInputFile, type InputFileRole } from './input_file.js'
+import { looksLikeKeyMaterial } from './key_material.js'
 
 /** Prefix of the public key text format `ed25519:<base64 of the raw 32-byte key>`. */
 export const PUBLIC_KEY_PREFIX = 'ed25519:'
@@ -43,9 +46,26 @@ export function describePublicKey(key: KeyObject): PublicKeyInfo {
   return { keyId: sha256Hex(raw), text: PUBLIC_KEY_PREFIX + raw.toString('base64'), key: publicKey }
 }
 
-/** Parses the text form `ed25519:<base64>`; raises `INVALID_ARGUMENT` naming the problem. */
+const PRIVATE_KEY_FILE: InputFileRole = {
+  what: 'private key file',
+  whenMissing:
+    'check the path, or create a key with "coffer-engine keygen --out <file>" and sign with that file',
+}
+
+/**
+ * Parses the text form `ed25519:<base64>`; raises `INVALID_ARGUMENT` naming the problem. The
+ * message quotes the value only when it is one line without a PEM header, so a private key
+ * passed by mistake never reaches the output.
+ */
 export function parsePublicKey(text: string): PublicKeyInfo {
   const trimmed = text.trim()
+  if (looksLikeKeyMaterial(trimmed)) {
+    throw new CofferError(
+      'INVALID_ARGUMENT',
+      'invalid public key: the value is PEM text or has several lines (not shown, as it may be a private key); pass the one-line "ed25519:<base64>" form that "coffer-engine keygen" prints'
+    )
+  }
+
   if (!trimmed.startsWith(PUBLIC_KEY_PREFIX)) {
     throw new CofferError(
       'INVALID_ARGUMENT',
@@ -74,27 +94,49 @@ export function parsePublicKey(text: string): PublicKeyInfo {
  * `#` are skipped. Text after the key on the same line is a comment.
  */
 export function parsePublicKeys(text: string): PublicKeyInfo[] {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => parsePublicKey(line.split(/\s+/)[0]))
+  const keys: PublicKeyInfo[] = []
+  for (const [index, line] of text.split('\n').entries()) {
+    const trimmed = line.trim()
+    if (trimmed === '' || trimmed.startsWith('#')) {
+      continue
+    }
+
+    try {
+      keys.push(parsePublicKey(trimmed.split(/\s+/)[0]))
+    } catch (error) {
+      throw new CofferError('INVALID_ARGUMENT', `line ${index + 1}: ${(error as Error).message}`, {
+        details: { line: index + 1 },
+      })
+    }
+  }
+
+  return keys
 }
 
-/** Writes a PKCS#8 PEM private key to a new file of mode 0600; never overwrites a file. */
+/**
+ * Writes a PKCS#8 PEM private key to a new file of mode 0600, creating missing parent folders
+ * with mode 0700. Never overwrites a file.
+ */
 export async function writePrivateKeyFile(path: string, privateKeyPem: string): Promise<void> {
   let handle
   try {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 })
     handle = await open(path, 'wx', 0o600)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') {
       throw new CofferError(
         'INVALID_ARGUMENT',
-        `${path} already exists; choose another path or remove it first`
+        `${path} already exists; choose another path or remove it first`,
+        { details: { path } }
       )
     }
 
-    throw error
+    throw new CofferError(
+      'INVALID_ARGUMENT',
+      `cannot create the private key file ${path}: ${code ?? (error as Error).message}; choose a path in a folder you can write to`,
+      { details: { path, code } }
+    )
   }
 
   try {
@@ -106,11 +148,30 @@ export async function writePrivateKeyFile(path: string, privateKeyPem: string): 
 
 /**
  * Loads an Ed25519 private key from a PKCS#8 PEM file. Raises `INVALID_ARGUMENT` when the file is
- * readable by group or others, as ssh does, so a leaked key file is noticed.
+ * readable by group or others, as ssh does, so a leaked key file is noticed, and `NOT_FOUND` when
+ * it does not exist. No message contains the file's content, and none contains `path` when
+ * `path` looks like key text instead of a path.
  */
 export async function loadPrivateKeyFile(path: string): Promise<KeyObject> {
-  const info = await stat(path)
-  if ((info.mode & 0o077) !== 0) {
+  if (looksLikeKeyMaterial(path)) {
+    throw new CofferError(
+      'INVALID_ARGUMENT',
+      'the private key path contains key text, not a file path (not shown); pass the path of the private key file instead of its content'
+    )
+  }
+
+  let info
+  try {
+    info = await stat(path)
+  } catch (error) {
+    if (path.startsWith(PUBLIC_KEY_PREFIX)) {
+      throw publicKeyGiven(`"${path}"`)
+    }
+
+    throw inputFileError(error, path, PRIVATE_KEY_FILE)
+  }
+
+  if ((info.mode & 0o077) !== 0 && info.isFile()) {
     const mode = (info.mode & 0o777).toString(8).padStart(4, '0')
     throw new CofferError(
       'INVALID_ARGUMENT',
@@ -118,7 +179,22 @@ export async function loadPrivateKeyFile(path: string): Promise<KeyObject> {
     )
   }
 
-  const key = createPrivateKey(await readFile(path))
+  const text = await readInputFile(path, PRIVATE_KEY_FILE)
+  let key: KeyObject
+  try {
+    key = createPrivateKey(text)
+  } catch {
+    if (isPublicKeyText(text.toString('utf8'))) {
+      throw publicKeyGiven(path)
+    }
+
+    throw new CofferError(
+      'INVALID_ARGUMENT',
+      `${path} does not contain an unencrypted PKCS#8 PEM private key; pass the private key file that "coffer-engine keygen" wrote`,
+      { details: { path } }
+    )
+  }
+
   if (key.asymmetricKeyType !== 'ed25519') {
     throw new CofferError(
       'INVALID_ARGUMENT',
@@ -127,6 +203,23 @@ export async function loadPrivateKeyFile(path: string): Promise<KeyObject> {
   }
 
   return key
+}
+
+// Public keys in the forms a user may hold: the SDK's one-line form, PEM, or OpenSSH.
+function isPublicKeyText(text: string): boolean {
+  const trimmed = text.trim()
+  return (
+    trimmed.startsWith(PUBLIC_KEY_PREFIX) ||
+    trimmed.startsWith('-----BEGIN PUBLIC KEY-----') ||
+    trimmed.startsWith('ssh-ed25519 ')
+  )
+}
+
+function publicKeyGiven(source: string): CofferError {
+  return new CofferError(
+    'INVALID_ARGUMENT',
+    `${source} is a public key; sign with the private key file (the PEM file that "coffer-engine keygen --out <file>" wrote, mode 0600)`
+  )
 }
 
 function rawPublicKey(key: KeyObject): Buffer {

@@ -1,9 +1,8 @@
 import { sign, type KeyObject } from 'node:crypto'
-import { CofferError } from '../errors.js'
-import { MANIFEST_FILE_NAME } from '../manifest/types.js'
+import { BundleVerificationError, CofferError } from '../errors.js'
+import { checkBundleContents } from './contents.js'
 import { bundleSha256 } from './digest.js'
 import { describePublicKey } from './keys.js'
-import { readTar } from './tar.js'
 
 /** Domain separation prefix, so a bundle signature never verifies as any other kind of message. */
 export const SIGNATURE_PREFIX = 'coffer-engine-bundle-v1\n'
@@ -25,17 +24,20 @@ export function signatureMessage(id: string, version: string, sha256: string): B
   return Buffer.from(`${SIGNATURE_PREFIX}${id}\n${version}\n${sha256}`, 'utf8')
 }
 
-/** Signs a bundle with an Ed25519 private key; id and version come from its `engine.json`. */
+/**
+ * Signs a bundle with an Ed25519 private key; id and version come from its `engine.json`. Raises
+ * the `BundleVerificationError` that `verifyBundle` would raise (`CORRUPT`, `INVALID_MANIFEST`,
+ * `DIGEST_MISMATCH`) when the bundle fails any check other than the signature, so no signature
+ * is ever made for a bundle that no agent installs.
+ */
 export function signBundle(bundle: Buffer, privateKey: KeyObject): BundleSignature {
-  const manifestFile = readTar(bundle).find((file) => file.name === MANIFEST_FILE_NAME)
-  if (!manifestFile) {
-    throw new CofferError(
-      'INVALID_MANIFEST',
-      `the bundle has no ${MANIFEST_FILE_NAME}; rebuild it with "coffer-engine build"`
-    )
+  let manifest
+  try {
+    manifest = checkBundleContents(bundle).manifest
+  } catch (error) {
+    throw unsignableBundle(error as CofferError)
   }
 
-  const manifest = JSON.parse(manifestFile.data.toString('utf8')) as { id: string; version: string }
   const sha256 = bundleSha256(bundle)
   const signature = sign(null, signatureMessage(manifest.id, manifest.version, sha256), privateKey)
 
@@ -48,15 +50,31 @@ export function signBundle(bundle: Buffer, privateKey: KeyObject): BundleSignatu
   }
 }
 
+function unsignableBundle(error: CofferError): BundleVerificationError {
+  // validateManifest's messages already end with "fix these fields and rebuild the bundle".
+  const hasNextStep = error.code === 'INVALID_MANIFEST' && error.details?.problems !== undefined
+  const nextStep = hasNextStep
+    ? ''
+    : '; rebuild the bundle with "coffer-engine build" and sign the new one'
+  return new BundleVerificationError(
+    error.code,
+    `cannot sign the bundle, because verify would reject it: ${error.message}${nextStep}`,
+    { details: error.details, cause: error }
+  )
+}
+
 /** Parses a signature file's text; raises `BAD_SIGNATURE` naming the missing or invalid field. */
 export function parseSignature(text: string): BundleSignature {
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch (error) {
+    // V8's message quotes the text near the error, which could be key material when a key file
+    // is passed as the signature, so only the position is kept.
+    const position = /at position \d+/.exec((error as Error).message)?.[0]
     throw new CofferError(
       'BAD_SIGNATURE',
-      `signature file is not valid JSON: ${(error as Error).message}`
+      `signature file is not valid JSON${position ? ` (${position})` : ''}; expected the JSON .sig file that "coffer-engine sign" writes`
     )
   }
 

@@ -1,12 +1,16 @@
 import { verify } from 'node:crypto'
-import { BundleVerificationError, type CofferError } from '../errors.js'
+import { BundleVerificationError } from '../errors.js'
 import { MANIFEST_FILE_NAME, type EngineManifest } from '../manifest/types.js'
-import { validateManifest } from '../manifest/validate.js'
 import { compareSemanticVersions } from '../semver.js'
-import { bundleSha256, sha256Hex } from './digest.js'
+import {
+  checkFileDigests,
+  parseBundleManifest,
+  readBundleFiles,
+  validateBundleManifest,
+} from './contents.js'
+import { bundleSha256 } from './digest.js'
 import { parsePublicKey, type PublicKeyInfo } from './keys.js'
 import { signatureMessage, type BundleSignature } from './signature.js'
-import { readTar } from './tar.js'
 
 /** Extra checks `verifyBundle` applies after the signature and manifest. */
 export interface VerifyBundleOptions {
@@ -45,7 +49,7 @@ export function verifyBundle(
   if (sha256 !== signature.sha256) {
     throw new BundleVerificationError(
       'DIGEST_MISMATCH',
-      `bundle sha256 ${sha256} does not match the signed sha256 ${signature.sha256}: the bundle was altered or truncated; download it again`,
+      `bundle sha256 ${sha256} does not match the signed sha256 ${signature.sha256}: the bundle was rebuilt after signing, or altered or truncated; sign it again if you built it, or download the bundle and its signature again`,
       { details: { expected: signature.sha256, actual: sha256 } }
     )
   }
@@ -82,105 +86,23 @@ function findTrustedKey(trustedKeys: Array<string | PublicKeyInfo>, keyId: strin
   )
 }
 
-function readBundleFiles(bundle: Buffer): Map<string, Buffer> {
-  try {
-    return new Map(readTar(bundle).map((file) => [file.name, file.data]))
-  } catch (error) {
-    throw new BundleVerificationError(
-      'CORRUPT',
-      `bundle is not a readable engine bundle: ${(error as Error).message}`,
-      {
-        cause: error,
-      }
-    )
-  }
-}
-
 function checkManifest(files: Map<string, Buffer>, signature: BundleSignature): EngineManifest {
-  const manifestBytes = files.get(MANIFEST_FILE_NAME)
-  if (!manifestBytes) {
-    throw new BundleVerificationError('INVALID_MANIFEST', `bundle has no ${MANIFEST_FILE_NAME}`)
-  }
-
-  let parsed: Record<string, unknown>
-  try {
-    parsed = JSON.parse(manifestBytes.toString('utf8')) as Record<string, unknown>
-  } catch (error) {
-    throw new BundleVerificationError(
-      'INVALID_MANIFEST',
-      `bundle's ${MANIFEST_FILE_NAME} is not valid JSON`,
-      {
-        cause: error,
-      }
-    )
-  }
-
-  if (parsed?.id !== signature.id || parsed?.version !== signature.version) {
+  const parsed = parseBundleManifest(files)
+  if (parsed.id !== signature.id || parsed.version !== signature.version) {
     throw new BundleVerificationError(
       'MANIFEST_MISMATCH',
-      `bundle's ${MANIFEST_FILE_NAME} declares ${String(parsed?.id)} ${String(parsed?.version)}, but the signature covers ${signature.id} ${signature.version}; do not install this bundle`,
+      `bundle's ${MANIFEST_FILE_NAME} declares ${String(parsed.id)} ${String(parsed.version)}, but the signature covers ${signature.id} ${signature.version}; do not install this bundle`,
       {
         details: {
           signed: { id: signature.id, version: signature.version },
-          manifest: { id: parsed?.id, version: parsed?.version },
+          manifest: { id: parsed.id, version: parsed.version },
         },
       }
     )
   }
 
   checkFileDigests(files, parsed.files)
-
-  try {
-    return validateManifest(parsed)
-  } catch (error) {
-    const cofferError = error as CofferError
-    throw new BundleVerificationError(cofferError.code, cofferError.message, {
-      details: cofferError.details,
-    })
-  }
-}
-
-// Every file except engine.json must be listed with its sha256, and every listed file must exist.
-function checkFileDigests(files: Map<string, Buffer>, listed: unknown): void {
-  const expected =
-    typeof listed === 'object' && listed !== null ? (listed as Record<string, unknown>) : {}
-
-  for (const [name, data] of files) {
-    if (name === MANIFEST_FILE_NAME) {
-      continue
-    }
-
-    if (!(name in expected)) {
-      throw new BundleVerificationError(
-        'DIGEST_MISMATCH',
-        `bundle file "${name}" is not listed in ${MANIFEST_FILE_NAME}`,
-        {
-          details: { file: name },
-        }
-      )
-    }
-
-    const actual = sha256Hex(data)
-    if (actual !== expected[name]) {
-      throw new BundleVerificationError(
-        'DIGEST_MISMATCH',
-        `bundle file "${name}" has sha256 ${actual}, but ${MANIFEST_FILE_NAME} lists ${String(expected[name])}`,
-        { details: { file: name, expected: expected[name], actual } }
-      )
-    }
-  }
-
-  for (const name of Object.keys(expected)) {
-    if (!files.has(name)) {
-      throw new BundleVerificationError(
-        'DIGEST_MISMATCH',
-        `bundle file "${name}" is listed in ${MANIFEST_FILE_NAME} but missing`,
-        {
-          details: { file: name },
-        }
-      )
-    }
-  }
+  return validateBundleManifest(parsed)
 }
 
 function applyOptions(manifest: EngineManifest, options: VerifyBundleOptions): void {

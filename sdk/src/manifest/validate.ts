@@ -1,8 +1,14 @@
 import type Ajv from 'ajv'
 import { CofferError } from '../errors.js'
 import { isSemanticVersion } from '../semver.js'
-import { createAjv, formatFieldProblems, toFieldProblems, type FieldProblem } from './ajv_errors.js'
-import { manifestSchema, manifestSourceSchema } from './schema.js'
+import {
+  createAjv,
+  formatFieldProblems,
+  quoteValue,
+  toFieldProblems,
+  type FieldProblem,
+} from './ajv_errors.js'
+import { MANIFEST_PATTERN_DESCRIPTIONS, manifestSchema, manifestSourceSchema } from './schema.js'
 import {
   MANIFEST_FILE_NAME,
   type EngineManifest,
@@ -45,7 +51,7 @@ export function validateManifest(value: unknown, label = MANIFEST_FILE_NAME): En
 
 /** Validates the source manifest an engine package points to from its package.json. */
 export function validateManifestSource(value: unknown, label: string): EngineManifestSource {
-  const problems = shapeProblems(validators().source, value)
+  const problems = shapeProblems(validators().source, value).map(explainBuildField)
   if (problems.length === 0) {
     problems.push(...commonProblems(value as EngineManifestSource))
   }
@@ -85,7 +91,32 @@ function shapeProblems(check: Ajv.ValidateFunction, value: unknown): FieldProble
     return []
   }
 
-  return toFieldProblems(check.errors)
+  return toFieldProblems(check.errors, { value, patterns: MANIFEST_PATTERN_DESCRIPTIONS })
+}
+
+// The source manifest has no `files` or `entry` because the build writes both into engine.json.
+function explainBuildField(problem: FieldProblem): FieldProblem {
+  if (problem.message !== 'is not a known field') {
+    return problem
+  }
+
+  if (problem.field === 'files') {
+    return {
+      field: 'files',
+      message:
+        'is computed by coffer-engine build (the sha256 of each bundle file); remove it from the source manifest',
+    }
+  }
+
+  if (problem.field === 'entry') {
+    return {
+      field: 'entry',
+      message:
+        'is set by coffer-engine build; remove it, and name the entry module in the "coffer": { "entry" } field of package.json',
+    }
+  }
+
+  return problem
 }
 
 // Checks that apply to both the source manifest and engine.json.
@@ -93,11 +124,17 @@ function commonProblems(manifest: EngineManifestSource): FieldProblem[] {
   const problems: FieldProblem[] = []
 
   if (manifest.version !== undefined && !isSemanticVersion(manifest.version)) {
-    problems.push({ field: 'version', message: 'must be a semantic version such as 1.0.0' })
+    problems.push({
+      field: 'version',
+      message: `must be a semantic version such as 1.0.0, got ${quoteValue(manifest.version)}`,
+    })
   }
 
   if (!isSemanticVersion(manifest.minAgentVersion)) {
-    problems.push({ field: 'minAgentVersion', message: 'must be a semantic version such as 0.1.0' })
+    problems.push({
+      field: 'minAgentVersion',
+      message: `must be a semantic version such as 0.1.0, got ${quoteValue(manifest.minAgentVersion)}`,
+    })
   }
 
   problems.push(...optionsSchemaProblems(manifest))
@@ -110,7 +147,10 @@ function optionsSchemaProblems(manifest: EngineManifestSource): FieldProblem[] {
   const schema = manifest.optionsSchema
   const { ajv } = validators()
   if (!ajv.validateSchema(schema)) {
-    const detail = ajv.errorsText(ajv.errors, { dataVar: 'optionsSchema' })
+    const problems = toFieldProblems(ajv.errors, { value: schema })
+    const detail = problems
+      .map((problem) => (problem.field ? `${problem.field} ${problem.message}` : problem.message))
+      .join(', ')
     return [{ field: 'optionsSchema', message: `is not a valid JSON Schema: ${detail}` }]
   }
 

@@ -16,6 +16,7 @@ import {
   type HelloMessage,
   type ProtocolMessage,
 } from './messages.js'
+import { assertEngineExport, engineExportFacts } from './engine_export.js'
 import { negotiateApiVersion } from './negotiate.js'
 import { StorageProxy } from './storage_proxy.js'
 
@@ -204,24 +205,15 @@ function checkAgentVersion(manifest: EngineManifest, agentVersion: string): void
   )
 }
 
+// Checks every required operation here, so a missing one fails the handshake with its name
+// instead of the first call to it failing with a TypeError.
 async function loadEngine(bundleDir: string, manifest: EngineManifest): Promise<Engine> {
   const module = (await import(pathToFileURL(join(bundleDir, manifest.entry)).href)) as {
     default?: Engine
   }
-  const engine = module.default
-  if (!engine || typeof engine !== 'object' || typeof engine.backup !== 'function') {
-    throw new CofferError(
-      'INVALID_MANIFEST',
-      `${manifest.entry} has no default export made with defineEngine(...); export the engine as default`
-    )
-  }
-
-  if (engine.id !== manifest.id) {
-    throw new CofferError(
-      'MANIFEST_MISMATCH',
-      `${manifest.entry} exports engine ${engine.id}, but engine.json declares ${manifest.id}`
-    )
-  }
-
-  return engine
+  assertEngineExport(engineExportFacts(module), manifest.id, {
+    moduleName: manifest.entry,
+    manifestName: MANIFEST_FILE_NAME,
+  })
+  return module.default as Engine
 }

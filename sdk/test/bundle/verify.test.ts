@@ -36,7 +36,8 @@ function rejectionOf(
 }
 
 // Signs the message for `id` and `version` over the bundle's real sha256, as a publisher key
-// that signed a different release would.
+// that signed a different release would. It skips signBundle's checks of the bundle's content,
+// so it also signs the damaged bundles that signBundle rejects.
 function signAs(bytes: Buffer, id: string, version: string): BundleSignature {
   const sha256 = sha256Hex(bytes)
   const signature = sign(null, signatureMessage(id, version, sha256), privateKeyOf(publisher))
@@ -153,18 +154,16 @@ describe('verifyBundle', () => {
     const code = files.find((file) => file.name === 'engine.js')!
     code.data = Buffer.concat([code.data, Buffer.from('\n// appended\n')])
     const tampered = packTar(files)
-    const error = rejectionOf(tampered, signBundle(tampered, privateKeyOf(publisher)), [
-      publisher.publicKey.text,
-    ])
+    const signature = signAs(tampered, 'coffer-test/echo', '1.2.3')
+    const error = rejectionOf(tampered, signature, [publisher.publicKey.text])
     expect(error.code).toBe('DIGEST_MISMATCH')
     expect(error.details?.file).toBe('engine.js')
   })
 
   it('rejects an unlisted file', () => {
     const tampered = packTar([...readTar(bundle), { name: 'extra.js', data: Buffer.from('1') }])
-    const error = rejectionOf(tampered, signBundle(tampered, privateKeyOf(publisher)), [
-      publisher.publicKey.text,
-    ])
+    const signature = signAs(tampered, 'coffer-test/echo', '1.2.3')
+    const error = rejectionOf(tampered, signature, [publisher.publicKey.text])
     expect(error.code).toBe('DIGEST_MISMATCH')
     expect(error.details?.file).toBe('extra.js')
   })
@@ -173,9 +172,8 @@ describe('verifyBundle', () => {
     const tampered = withManifest(bundle, (manifest) => {
       manifest.apiVersions = []
     })
-    const error = rejectionOf(tampered, signBundle(tampered, privateKeyOf(publisher)), [
-      publisher.publicKey.text,
-    ])
+    const signature = signAs(tampered, 'coffer-test/echo', '1.2.3')
+    const error = rejectionOf(tampered, signature, [publisher.publicKey.text])
     expect(error.code).toBe('INVALID_MANIFEST')
     expect(error.message).toContain('apiVersions')
   })

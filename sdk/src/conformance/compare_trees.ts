@@ -18,6 +18,11 @@ export type TreeField =
 
 /** Options of `compareTrees`. */
 export interface CompareOptions {
+  /**
+   * Names of the two trees in messages, such as `source` and `restored`; `expected` and `actual`
+   * when omitted.
+   */
+  labels?: { expected: string; actual: string }
   /** Tells whether to skip a field of a path (given in display form, such as `"a/b"`). */
   ignore?(path: string, field: TreeField, expected: TreeEntry): boolean
   /** Tells whether to skip a path entirely, present or missing. */
@@ -26,13 +31,15 @@ export interface CompareOptions {
 
 /**
  * Compares two tree digests and returns one message per difference, such as
- * `"a/b": mode 0644 != 0600` (expected first) or `"c": missing from the actual tree`.
+ * `"a/b": mode expected 0644, actual 0600` or `"c": file missing from the actual tree`, with the
+ * tree names from `options.labels`.
  */
 export function compareTrees(
   expected: TreeDigest,
   actual: TreeDigest,
   options: CompareOptions = {}
 ): string[] {
+  const labels = options.labels ?? { expected: 'expected', actual: 'actual' }
   const differences: string[] = []
   const keys = new Set([...expected.entries.keys(), ...actual.entries.keys()])
   const sorted = [...keys].sort((a, b) =>
@@ -48,16 +55,16 @@ export function compareTrees(
     }
 
     if (want === undefined) {
-      differences.push(`${shown}: ${got!.type} not in the expected tree`)
+      differences.push(`${shown}: ${got!.type} not in the ${labels.expected} tree`)
       continue
     }
 
     if (got === undefined) {
-      differences.push(`${shown}: ${want.type} missing from the actual tree`)
+      differences.push(`${shown}: ${want.type} missing from the ${labels.actual} tree`)
       continue
     }
 
-    differences.push(...compareEntries(shown, want, got, options))
+    differences.push(...compareEntries(shown, want, got, { ...options, labels }))
   }
 
   return differences
@@ -67,12 +74,13 @@ function compareEntries(
   shown: string,
   want: TreeEntry,
   got: TreeEntry,
-  options: CompareOptions
+  options: CompareOptions & Required<Pick<CompareOptions, 'labels'>>
 ): string[] {
+  const { labels } = options
   const differences: string[] = []
   const check = (field: TreeField, wanted: string, found: string) => {
     if (wanted !== found && !options.ignore?.(shown, field, want)) {
-      differences.push(`${shown}: ${field} ${wanted} != ${found}`)
+      differences.push(`${shown}: ${field} ${labels.expected} ${wanted}, ${labels.actual} ${found}`)
     }
   }
 

@@ -226,11 +226,11 @@ async function buildNames(volumePath: string): Promise<CorpusVolume> {
   await builder.folder(badFolder, { mode: 0o755 })
   await builder.file(Buffer.concat([badFolder, Buffer.from('/inside')]), contentOf('bad-folder'))
 
-  // 14 folders of 200 bytes plus a 185-byte name: a 3,000-byte path.
+  // 14 folders of 200 bytes, 14 slashes and a 186-byte name: a 3,000-byte path.
   const segments = Array.from({ length: 14 }, (_, index) => `${index}`.padEnd(200, 'd'))
   const longFolder = segments.join('/')
   await builder.folder(longFolder)
-  const longFile = `${longFolder}/${'z'.repeat(185)}`
+  const longFile = `${longFolder}/${'z'.repeat(186)}`
   await builder.file(longFile, contentOf('long'))
 
   await builder.finish({ mode: 0o755, mtime: '1000000003' })

@@ -1,7 +1,14 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import type { Engine, EngineContext, LogLevel } from '../contract.js'
+import type {
+  BackupResult,
+  BackupSourceKind,
+  Engine,
+  EngineContext,
+  LogLevel,
+} from '../contract.js'
 import type { Storage } from '../storage.js'
+import { openSource } from './sources.js'
 
 /** A log line an engine emitted during the run. */
 export interface EngineLogLine {
@@ -20,6 +27,8 @@ export interface CallSettings {
   /** Per-call limit, after which the call's signal aborts and the check fails. */
   timeoutMs: number
   logs: EngineLogLine[]
+  /** Source kind of every backup, except the extra tar-stream checks. */
+  sourceKind: BackupSourceKind
 }
 
 let callCounter = 0
@@ -72,4 +81,32 @@ export function describeError(error: unknown): string {
 
   const code = (error as { code?: unknown }).code
   return typeof code === 'string' ? `${code}: ${error.message}` : error.message
+}
+
+/** A request of `backupFolder`: the folder, and the snapshot id and tags to back it up with. */
+export interface FolderBackup {
+  snapshotId: string
+  folder: string
+  tags: Record<string, string>
+  /** `settings.sourceKind` when omitted. */
+  sourceKind?: BackupSourceKind
+}
+
+/** Backs up a folder through `settings.engine`, as a path or as a tar stream made by GNU tar. */
+export async function backupFolder(
+  settings: CallSettings,
+  request: FolderBackup
+): Promise<BackupResult> {
+  const opened = openSource(request.sourceKind ?? settings.sourceKind, request.folder)
+  try {
+    return await callEngine(settings, 'backup', (context) =>
+      settings.engine.backup(context, {
+        snapshotId: request.snapshotId,
+        source: opened.source,
+        tags: request.tags,
+      })
+    )
+  } finally {
+    await opened.close()
+  }
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import type { EngineContext, RestoreResult, SnapshotRef } from '../contract.js'
+import type { Engine, EngineContext, RestoreResult, SnapshotRef } from '../contract.js'
 import { compareTrees } from './compare_trees.js'
 import { treeDigest, type TreeDigest } from './tree_digest.js'
 
@@ -19,6 +19,8 @@ export type HostileEntry =
 export interface HostileCase {
   kind: HostileKind
   description: string
+  /** The snapshot id to give the artifact, unique for each restore the kit makes. */
+  snapshotId: string
   /** Entries in archive order. */
   entries: HostileEntry[]
   /** Member names that must appear in `RestoreResult.rejected`. */
@@ -28,11 +30,14 @@ export interface HostileCase {
 /**
  * Optional hook of an engine's test harness: writes an artifact holding `hostileCase.entries`
  * in the engine's own format through `context.storage`, and returns the snapshot to restore.
- * Returns null for a kind the format cannot express.
+ * Returns null for a kind the format cannot express. `engine` is the engine under test (under
+ * `coffer-engine test`, the bundle in a child process), so a hook can write the archive through
+ * the engine's own backup, as the tar engine's hook does with a `tar-stream` source.
  */
 export type HostileArtifactsHook = (
   hostileCase: HostileCase,
-  context: EngineContext
+  context: EngineContext,
+  engine: Engine
 ) => Promise<SnapshotRef | null>
 
 /** Folders of one hostile check: the restore target and a sibling that must never change. */
@@ -63,6 +68,7 @@ export function hostileCases(layout: HostileLayout): HostileCase[] {
   return [
     {
       kind: 'dotdot',
+      snapshotId: 'conformance-hostile-dotdot',
       description: 'members whose path climbs out with ".."',
       entries: [
         { type: 'file', path: '../outside/dotdot.txt', content: 'escaped\n' },
@@ -72,12 +78,14 @@ export function hostileCases(layout: HostileLayout): HostileCase[] {
     },
     {
       kind: 'absolute',
+      snapshotId: 'conformance-hostile-absolute',
       description: 'a member with an absolute path outside the target',
       entries: [{ type: 'file', path: path.join(layout.outside, 'absolute.txt'), content: 'x\n' }],
       expectRejected: [path.join(layout.outside, 'absolute.txt')],
     },
     {
       kind: 'through-symlink',
+      snapshotId: 'conformance-hostile-through-symlink',
       description: 'a symbolic link to the outside folder, then a file below that link',
       entries: [
         { type: 'symlink', path: 'link', target: layout.outside },
@@ -87,6 +95,7 @@ export function hostileCases(layout: HostileLayout): HostileCase[] {
     },
     {
       kind: 'folder-replaced-by-link',
+      snapshotId: 'conformance-hostile-folder-replaced-by-link',
       description: 'a folder, then a symbolic link of the same name to outside, then a file in it',
       entries: [
         { type: 'directory', path: 'dir' },
@@ -97,6 +106,7 @@ export function hostileCases(layout: HostileLayout): HostileCase[] {
     },
     {
       kind: 'hardlink-outside',
+      snapshotId: 'conformance-hostile-hardlink-outside',
       description: 'hard links to a file outside the target, by absolute and by relative path',
       entries: [
         { type: 'hardlink', path: 'steal-absolute', target: secret },
@@ -125,9 +135,10 @@ export async function checkContained(
 ): Promise<string[]> {
   const after = await digestOutside(layout)
   const skipTarget = (shown: string) => shown === '"target"' || shown.startsWith('"target/')
-  const problems = compareTrees(before, after, { skipPath: skipTarget }).map(
-    (difference) => `outside the target changed: ${difference}`
-  )
+  const problems = compareTrees(before, after, {
+    skipPath: skipTarget,
+    labels: { expected: 'original', actual: 'current' },
+  }).map((difference) => `outside the target changed: ${difference}`)
 
   const secret = await fs.stat(path.join(layout.outside, 'secret.txt'))
   if (secret.nlink !== 1) {

@@ -3,15 +3,17 @@ import path from 'node:path'
 import type { RestoreResult, SnapshotRef } from '../contract.js'
 import { type CheckRunner, SkipCheck } from './check_runner.js'
 import { compareTrees } from './compare_trees.js'
-import { callEngine, describeError, type CallSettings } from './engine_calls.js'
+import { backupFolder, callEngine, describeError, type CallSettings } from './engine_calls.js'
 import {
   checkContained,
   createHostileLayout,
   digestOutside,
   hostileCases,
   type HostileArtifactsHook,
+  type HostileKind,
   type HostileLayout,
 } from './hostile.js'
+import { carriedBy } from './sources.js'
 import { treeDigest } from './tree_digest.js'
 
 /**
@@ -39,14 +41,12 @@ export async function checkLinkThenFolder(
 
   const snapshots: SnapshotRef[] = []
   const backedUp = await checks.run('hostile: backup link and folder snapshots', async () => {
-    for (const [index, source] of [withLinks, withFolders].entries()) {
-      const result = await callEngine(settings, 'backup', (context) =>
-        settings.engine.backup(context, {
-          snapshotId: `conformance-hostile-${index + 1}`,
-          source: { kind: 'path', path: source },
-          tags: { volume: 'hostile' },
-        })
-      )
+    for (const [index, folder] of [withLinks, withFolders].entries()) {
+      const result = await backupFolder(settings, {
+        snapshotId: `conformance-hostile-${index + 1}`,
+        folder,
+        tags: { volume: 'hostile' },
+      })
       snapshots.push(result.snapshot)
     }
   })
@@ -68,9 +68,10 @@ export async function checkLinkThenFolder(
       problems.push(...(await checkPayloads(layout, result)))
       if (mode === 'replace') {
         const differences = compareTrees(
-          await treeDigest(withFolders),
+          carriedBy(settings.sourceKind, await treeDigest(withFolders)),
           await treeDigest(layout.target),
           {
+            labels: { expected: 'source', actual: 'restored' },
             ignore: (shown, field) => shown === '"."' && (field === 'mtime' || field === 'mode'),
           }
         )
@@ -99,7 +100,10 @@ async function checkPayloads(layout: HostileLayout, result: RestoreResult): Prom
   return problems
 }
 
-/** Runs every hostile case through the engine's `hostileArtifacts` hook. */
+/**
+ * Runs every hostile case through the engine's `hostileArtifacts` hook, once restored in merge
+ * mode and once in replace mode, each into a fresh target.
+ */
 export async function checkHostileArtifacts(
   settings: CallSettings,
   checks: CheckRunner,
@@ -107,39 +111,56 @@ export async function checkHostileArtifacts(
   hook: HostileArtifactsHook | undefined
 ): Promise<void> {
   const kinds = hostileCases(await createHostileLayout(path.join(workDir, 'kinds'))).map(
-    (c) => c.kind
+    (hostileCase) => hostileCase.kind
   )
   for (const kind of kinds) {
-    await checks.run(`hostile: ${kind}`, async () => {
-      if (hook === undefined) {
-        throw new SkipCheck('the engine harness has no hostileArtifacts hook')
-      }
-
-      const layout = await createHostileLayout(path.join(workDir, kind))
-      const hostileCase = hostileCases(layout).find((candidate) => candidate.kind === kind)!
-      const snapshot = await callEngine(settings, 'hostileArtifacts', (context) =>
-        hook(hostileCase, context)
+    for (const mode of ['merge', 'replace'] as const) {
+      await checks.run(`hostile: ${kind}, ${mode}`, () =>
+        checkHostileCase(settings, path.join(workDir, `${kind}-${mode}`), kind, mode, hook)
       )
-      if (snapshot === null) {
-        throw new SkipCheck(`the engine's format cannot express a ${kind} entry`)
-      }
-
-      const before = await digestOutside(layout)
-      let result: RestoreResult | undefined
-      const problems: string[] = []
-      try {
-        result = await restore(settings, snapshot, layout.target, 'merge')
-      } catch (error) {
-        problems.push(`restore threw instead of rejecting the entries: ${describeError(error)}`)
-      }
-
-      problems.push(...(await checkContained(layout, before, result, hostileCase.expectRejected)))
-      await callEngine(settings, 'forget', (context) =>
-        settings.engine.forget(context, { snapshots: [snapshot] })
-      ).catch(() => {})
-      return problems
-    })
+    }
   }
+}
+
+async function checkHostileCase(
+  settings: CallSettings,
+  workDir: string,
+  kind: HostileKind,
+  mode: 'merge' | 'replace',
+  hook: HostileArtifactsHook | undefined
+): Promise<string[]> {
+  if (hook === undefined) {
+    throw new SkipCheck('no hostileArtifacts hook was given, so no hostile archive was built')
+  }
+
+  const layout = await createHostileLayout(workDir)
+  const hostileCase = {
+    ...hostileCases(layout).find((candidate) => candidate.kind === kind)!,
+    snapshotId: `conformance-hostile-${kind}-${mode}`,
+  }
+  const snapshot = await callEngine(settings, 'hostileArtifacts', (context) =>
+    hook(hostileCase, context, settings.engine)
+  )
+  if (snapshot === null) {
+    throw new SkipCheck(
+      `the engine's format cannot express a ${kind} entry (the hostileArtifacts hook returned null)`
+    )
+  }
+
+  const before = await digestOutside(layout)
+  let result: RestoreResult | undefined
+  const problems: string[] = []
+  try {
+    result = await restore(settings, snapshot, layout.target, mode)
+  } catch (error) {
+    problems.push(`restore threw instead of rejecting the entries: ${describeError(error)}`)
+  }
+
+  problems.push(...(await checkContained(layout, before, result, hostileCase.expectRejected)))
+  await callEngine(settings, 'forget', (context) =>
+    settings.engine.forget(context, { snapshots: [snapshot] })
+  ).catch(() => {})
+  return problems
 }
 
 function restore(

@@ -9,6 +9,8 @@ import { callEngine, type CallSettings, type EngineLogLine } from './engine_call
 import { checkHostileArtifacts, checkLinkThenFolder } from './hostile_checks.js'
 import type { HostileArtifactsHook } from './hostile.js'
 import type { CheckResult, ConformanceReport } from './report.js'
+import { assertKitRequirements } from './requirements.js'
+import { primarySourceKind } from './sources.js'
 import { checkVolume } from './volume_checks.js'
 
 export { createCorpus, CORPUS_VOLUMES, NON_UTF8_NAME } from './corpus.js'
@@ -31,8 +33,10 @@ export type {
   HostileKind,
   HostileLayout,
 } from './hostile.js'
-export { assertConformance, formatReport } from './report.js'
-export type { CheckResult, ConformanceReport } from './report.js'
+export { assertConformance, formatReport, formatVerdict, isRestoreSafetyCheck } from './report.js'
+export type { CheckResult, ConformanceReport, FormatReportOptions } from './report.js'
+export { assertKitRequirements, kitRequirementProblems } from './requirements.js'
+export type { KitRequirementOptions } from './requirements.js'
 export { displayPath } from './path_bytes.js'
 export type { EngineLogLine } from './engine_calls.js'
 
@@ -54,7 +58,10 @@ export interface ConformanceOptions {
   sparseSize?: number
   /** Time limit of each engine call in milliseconds; 10 minutes when omitted. */
   timeoutMs?: number
-  /** Builds archives with hostile entries in the engine's format (optional). */
+  /**
+   * Builds archives with hostile entries in the engine's format. Without it the checks
+   * `hostile: <kind>, <mode>` are skipped, so restore safety is only partly checked.
+   */
   hostileArtifacts?: HostileArtifactsHook
   /** Called after each check, for progress output. */
   onCheck?(check: CheckResult): void
@@ -78,13 +85,16 @@ const DEFAULT_CAPABILITIES: EngineCapabilities = {
 /**
  * Runs the engine through every operation on each corpus volume and the restore-safety cases,
  * comparing restored trees with their source. Never throws for an engine failure: each one is a
- * failed check in the report. Needs root, GNU coreutils and the attr package.
+ * failed check in the report. Needs root, GNU coreutils and the attr package, and GNU tar for an
+ * engine that accepts `tar-stream`; raises before any check when one is missing.
  */
 export async function runConformance(options: ConformanceOptions): Promise<ConformanceRun> {
+  const capabilities = { ...DEFAULT_CAPABILITIES, ...options.capabilities }
+  await assertKitRequirements({ needsTar: capabilities.sources.includes('tar-stream') })
+
   const workDir = path.resolve(options.workDir)
   await fs.mkdir(workDir, { recursive: true })
 
-  const capabilities = { ...DEFAULT_CAPABILITIES, ...options.capabilities }
   const storage = options.storage ?? new LocalStorage(path.join(workDir, 'storage'))
   const settings: CallSettings = {
     engine: options.engine,
@@ -93,6 +103,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     scratchRoot: path.join(workDir, 'scratch'),
     timeoutMs: options.timeoutMs ?? 10 * 60 * 1000,
     logs: [],
+    sourceKind: primarySourceKind(capabilities),
   }
   const checks = new CheckRunner(options.onCheck)
 

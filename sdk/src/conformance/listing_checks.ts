@@ -2,7 +2,7 @@ import type { FileEntry } from '../contract.js'
 import { SkipCheck } from './check_runner.js'
 import { callEngine } from './engine_calls.js'
 import { displayPath, isUtf8 } from './path_bytes.js'
-import { warningNames } from './tree_checks.js'
+import { skippedPaths } from './tree_checks.js'
 import type { TreeEntry } from './tree_digest.js'
 import type { VolumeRun } from './volume_checks.js'
 
@@ -23,7 +23,7 @@ export async function checkListing(run: VolumeRun): Promise<string[]> {
   )
 
   const skipped = new Set(
-    volume.skippablePaths.filter((relative) => warningNames(run.backup!.warnings, relative))
+    skippedPaths(volume, { warnings: run.backup!.warnings, sourceKind: settings.sourceKind })
   )
   const expected = [...run.source!.entries.values()].filter((entry) => {
     const relative = entry.path.toString('utf8')
@@ -106,25 +106,26 @@ function compareEntry(relative: string, want: TreeEntry, got: FileEntry, growing
   const hardLinked =
     want.type === 'file' && want.hardLinkGroup !== undefined && got.type === 'hardlink'
   if (got.type !== want.type && !hardLinked) {
-    problems.push(`${shown}: type ${want.type} != ${got.type}`)
+    problems.push(`${shown}: type source ${want.type}, listed ${got.type}`)
     return problems
   }
 
   if (want.type !== 'symlink' && (got.mode & 0o7777) !== want.mode) {
-    problems.push(`${shown}: mode 0${want.mode.toString(8)} != 0${(got.mode & 0o7777).toString(8)}`)
+    const listed = (got.mode & 0o7777).toString(8)
+    problems.push(`${shown}: mode source 0${want.mode.toString(8)}, listed 0${listed}`)
   }
 
   if (got.uid !== want.uid || got.gid !== want.gid) {
-    problems.push(`${shown}: owner ${want.uid}:${want.gid} != ${got.uid}:${got.gid}`)
+    problems.push(`${shown}: owner source ${want.uid}:${want.gid}, listed ${got.uid}:${got.gid}`)
   }
 
   if (want.type === 'file' && !hardLinked && !growing && got.size !== want.size) {
-    problems.push(`${shown}: size ${want.size} != ${got.size}`)
+    problems.push(`${shown}: size source ${want.size}, listed ${got.size}`)
   }
 
   if (want.type === 'symlink' && got.linkTarget !== want.linkTarget?.toString('utf8')) {
     problems.push(
-      `${shown}: link target ${displayPath(want.linkTarget!)} != ${JSON.stringify(got.linkTarget)}`
+      `${shown}: link target source ${displayPath(want.linkTarget!)}, listed ${JSON.stringify(got.linkTarget)}`
     )
   }
 

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import type { EngineWarning, SnapshotRef } from '../contract.js'
+import type { BackupSourceKind, EngineWarning, SnapshotRef } from '../contract.js'
 import type { Storage } from '../storage.js'
 import { compareTrees, type CompareOptions } from './compare_trees.js'
 import type { CorpusVolume } from './corpus.js'
 import { displayPath } from './path_bytes.js'
+import { carriedBy } from './sources.js'
 import type { TreeDigest } from './tree_digest.js'
 
 /** Tells whether a warning names `relative` in its path or message. */
@@ -21,31 +22,54 @@ export function warningNames(warnings: EngineWarning[], relative: string): boole
   )
 }
 
+/** Facts about a backup that the kit needs to check a restore of it. */
+export interface BackupFacts {
+  warnings: EngineWarning[]
+  /** The source kind the backup read. */
+  sourceKind: BackupSourceKind
+}
+
+/**
+ * Returns the volume's skippable paths (unix sockets) that a backup may leave out: those a
+ * warning names, or all of them for a tar-stream backup, since GNU tar drops sockets from the
+ * stream and the engine never receives them.
+ */
+export function skippedPaths(volume: CorpusVolume, backup: BackupFacts): string[] {
+  if (backup.sourceKind === 'tar-stream') {
+    return volume.skippablePaths
+  }
+
+  return volume.skippablePaths.filter((relative) => warningNames(backup.warnings, relative))
+}
+
 /**
  * Compares a restored tree with the source, allowing what the volume permits: growing files
  * compare by prefix (checked separately) and skippable entries may be missing when the backup
- * warned about them.
+ * could skip them. A tar-stream backup is compared with what the stream carries (`carriedBy`),
+ * and holes are not compared because the stream has none.
  */
 export function compareRestored(
   volume: CorpusVolume,
   source: TreeDigest,
   restored: TreeDigest,
-  backupWarnings: EngineWarning[],
+  backup: BackupFacts,
   extra: CompareOptions = {}
 ): string[] {
   const growing = new Set(volume.growingPaths.map((relative) => displayPath(relative)))
-  const skippable = new Set(
-    volume.skippablePaths
-      .filter((relative) => warningNames(backupWarnings, relative))
-      .map((relative) => displayPath(relative))
-  )
+  const skippable = new Set(skippedPaths(volume, backup).map((relative) => displayPath(relative)))
+  const fromTarStream = backup.sourceKind === 'tar-stream'
 
-  return compareTrees(source, restored, {
+  return compareTrees(carriedBy(backup.sourceKind, source), restored, {
+    labels: { expected: 'source', actual: 'restored' },
     skipPath: (shown) => skippable.has(shown) || (extra.skipPath?.(shown) ?? false),
     ignore: (shown, field, expected) => {
       const changing =
         field === 'size' || field === 'sha256' || field === 'mtime' || field === 'sparse'
       if (growing.has(shown) && changing) {
+        return true
+      }
+
+      if (fromTarStream && field === 'sparse') {
         return true
       }
 

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import type { EngineCapabilities, SnapshotRef, VerifyLevel } from '../contract.js'
+import type { StorageObject } from '../storage.js'
 import { type CheckRunner, SkipCheck } from './check_runner.js'
 import { callEngine, type CallSettings } from './engine_calls.js'
 
@@ -8,11 +9,16 @@ import { callEngine, type CallSettings } from './engine_calls.js'
 const MAX_CORRUPTED_BYTES = 256 * 1024 * 1024
 
 /**
- * Verifies `snapshot` at each declared level, then flips one byte of its largest artifact and
- * expects a `data` verify to fail, then puts the artifact back.
+ * Verifies `snapshot` at each declared level, then flips one byte in the middle of the largest
+ * object the backup stored and expects a `data` verify to report it, then puts the object back.
+ * The candidates are the snapshot's artifacts and every object its backup created (`written`),
+ * because an engine such as restic lists only a small snapshot file as its artifact and keeps the
+ * file content in pack files. The largest object contains file content rather than metadata, so
+ * the check fails an engine whose `data` level does not read the content.
  */
 export async function checkVerify(
   snapshot: SnapshotRef,
+  written: StorageObject[],
   settings: CallSettings,
   capabilities: EngineCapabilities,
   checks: CheckRunner,
@@ -37,9 +43,11 @@ export async function checkVerify(
       throw new SkipCheck('the engine does not declare the data verify level')
     }
 
-    const largest = [...snapshot.artifacts].sort((a, b) => b.size - a.size)[0]
-    if (largest === undefined || largest.size === 0 || largest.size > MAX_CORRUPTED_BYTES) {
-      throw new SkipCheck('the snapshot has no artifact of 1 byte to 256 MiB to corrupt')
+    const largest = [...snapshot.artifacts, ...written]
+      .filter((object) => object.size > 0 && object.size <= MAX_CORRUPTED_BYTES)
+      .sort((a, b) => b.size - a.size)[0]
+    if (largest === undefined) {
+      throw new SkipCheck('the backup stored no object of 1 byte to 256 MiB to corrupt')
     }
 
     const original = await buffer(await settings.storage.get(largest.key))
@@ -62,7 +70,7 @@ export async function checkVerify(
     const again = await verify('data')
     if (!again.ok) {
       problems.push(
-        `verify data failed after the artifact was restored: ${again.problems.join('; ')}`
+        `verify data failed after ${largest.key} was put back: ${again.problems.join('; ')}`
       )
     }
 

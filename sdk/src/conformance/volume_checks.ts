@@ -1,13 +1,18 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { BackupResult, EngineCapabilities, RestoreResult, SnapshotRef } from '../contract.js'
+import type { StorageObject } from '../storage.js'
 import { type CheckRunner, SkipCheck } from './check_runner.js'
 import type { CorpusVolume } from './corpus.js'
-import { callEngine, type CallSettings } from './engine_calls.js'
+import { ADDED_ENTRIES, disturb } from './disturb.js'
+import { backupFolder, callEngine, type CallSettings } from './engine_calls.js'
 import { compareTrees } from './compare_trees.js'
 import { checkListing } from './listing_checks.js'
 import { displayPath } from './path_bytes.js'
+import { listStored, objectsWritten } from './stored_objects.js'
+import { checkTarStream } from './tar_stream_checks.js'
 import {
+  type BackupFacts,
   checkArtifacts,
   checkGrowingFiles,
   compareRestored,
@@ -27,6 +32,8 @@ export interface VolumeRun {
   workDir: string
   backup?: BackupResult
   source?: TreeDigest
+  /** Storage objects that the first backup created, which the corruption check may alter. */
+  written: StorageObject[]
 }
 
 /** Runs every operation of the engine on one corpus volume and records the checks. */
@@ -37,7 +44,7 @@ export async function checkVolume(
   checks: CheckRunner,
   workDir: string
 ): Promise<void> {
-  const run: VolumeRun = { volume, settings, capabilities, checks, workDir }
+  const run: VolumeRun = { volume, settings, capabilities, checks, workDir, written: [] }
   await fs.mkdir(workDir, { recursive: true })
   const name = (check: string) => `${volume.name}: ${check}`
 
@@ -52,8 +59,16 @@ export async function checkVolume(
   await checks.run(name('restore some paths'), () => checkRestoreSome(run))
   await checks.run(name('restore replace'), () => checkReplace(run))
   await checks.run(name('restore merge'), () => checkMerge(run))
-  await checkVerify(run.backup!.snapshot, settings, capabilities, checks, name)
+  await checkVerify(run.backup!.snapshot, run.written, settings, capabilities, checks, name)
   await checks.run(name('forget'), () => checkForget(run))
+  if (settings.sourceKind === 'path' && capabilities.sources.includes('tar-stream')) {
+    await checkTarStream(volume, settings, checks, path.join(workDir, 'tar-stream'))
+  }
+}
+
+/** Returns the facts of the volume's first backup that restore comparisons need. */
+function backupFacts(run: VolumeRun): BackupFacts {
+  return { warnings: run.backup!.warnings, sourceKind: run.settings.sourceKind }
 }
 
 async function backupVolume(run: VolumeRun): Promise<string[]> {
@@ -63,32 +78,33 @@ async function backupVolume(run: VolumeRun): Promise<string[]> {
     initialSizes.set(relative, (await fs.stat(path.join(volume.path, relative))).size)
   }
 
+  const storedBefore = await listStored(run.settings.storage)
   const activity = await volume.startActivity?.()
   const snapshotId = `conformance-${volume.name}-1`
   try {
-    run.backup = await callEngine(run.settings, 'backup', (context) =>
-      run.settings.engine.backup(context, {
-        snapshotId,
-        source: { kind: 'path', path: volume.path },
-        tags: { volume: volume.name },
-      })
-    )
+    run.backup = await backupFolder(run.settings, {
+      snapshotId,
+      folder: volume.path,
+      tags: { volume: volume.name },
+    })
   } finally {
     await activity?.stop()
   }
 
   run.source = await treeDigest(volume.path)
+  run.written = objectsWritten(storedBefore, await listStored(run.settings.storage))
   growingSizes.set(run, initialSizes)
 
   const problems: string[] = []
   if (run.backup.snapshot.id !== snapshotId) {
-    problems.push(
-      `snapshot id ${JSON.stringify(run.backup.snapshot.id)} != requested ${snapshotId}`
-    )
+    const returned = JSON.stringify(run.backup.snapshot.id)
+    problems.push(`snapshot id ${returned} returned, ${snapshotId} requested`)
   }
 
   problems.push(...(await checkArtifacts(run.settings.storage, run.backup.snapshot)))
-  for (const relative of volume.growingPaths) {
+  // A tar stream does not tell the engine that a file grew while tar read it.
+  const growingPaths = run.settings.sourceKind === 'path' ? volume.growingPaths : []
+  for (const relative of growingPaths) {
     if (!warningNames(run.backup.warnings, relative)) {
       problems.push(`no warning names ${displayPath(relative)}, which grew during the backup`)
     }
@@ -114,8 +130,9 @@ async function checkListed(run: VolumeRun, snapshot: SnapshotRef, present: boole
   }
 
   if (found.tags.volume !== run.volume.name) {
+    const listed = JSON.stringify(found.tags.volume)
     return [
-      `snapshot ${snapshot.id}: tag volume ${JSON.stringify(found.tags.volume)} != ${run.volume.name}`,
+      `snapshot ${snapshot.id}: tag volume listed ${listed}, backed up with ${run.volume.name}`,
     ]
   }
 
@@ -142,9 +159,10 @@ async function restoreInto(
   const targetName = displayPath(path.basename(target)).slice(0, -1)
   const inTarget = (shown: string) =>
     shown === `${targetName}"` || shown.startsWith(`${targetName}/`)
-  const problems = compareTrees(before, after, { skipPath: inTarget }).map(
-    (difference) => `restore changed something outside the target: ${difference}`
-  )
+  const problems = compareTrees(before, after, {
+    skipPath: inTarget,
+    labels: { expected: 'original', actual: 'current' },
+  }).map((difference) => `restore changed something outside the target: ${difference}`)
 
   if (result.rejected.length > 0) {
     problems.push(
@@ -159,7 +177,7 @@ async function checkRestoreAll(run: VolumeRun): Promise<string[]> {
   const target = path.join(run.workDir, 'restore-all', 'target')
   const { problems } = await restoreInto(run, target, 'replace')
   const restored = await treeDigest(target)
-  problems.push(...compareRestored(run.volume, run.source!, restored, run.backup!.warnings))
+  problems.push(...compareRestored(run.volume, run.source!, restored, backupFacts(run)))
   problems.push(...(await checkGrowingFiles(run.volume, target, growingSizes.get(run)!)))
   return problems
 }
@@ -188,7 +206,7 @@ async function checkRestoreSome(run: VolumeRun): Promise<string[]> {
   }
 
   problems.push(
-    ...compareRestored(run.volume, run.source!, restored, run.backup!.warnings, {
+    ...compareRestored(run.volume, run.source!, restored, backupFacts(run), {
       skipPath: (shown) => ancestors.has(shown) || !isUnder(shown, paths),
       // Hard-link groups are relabelled when some of their names were not restored.
       ignore: (_shown, field) => field === 'hardLinkGroup',
@@ -197,49 +215,26 @@ async function checkRestoreSome(run: VolumeRun): Promise<string[]> {
   return problems
 }
 
-/** Changes a restored tree: adds a file and a folder, rewrites and chmods a file, removes one. */
-async function disturb(target: string, source: TreeDigest): Promise<string[]> {
-  await fs.writeFile(path.join(target, 'added-by-kit.txt'), 'added after the snapshot\n')
-  await fs.mkdir(path.join(target, 'added-folder/inner'), { recursive: true })
-  await fs.writeFile(path.join(target, 'added-folder/inner/file'), 'added\n')
-
-  const files = [...source.entries.values()].filter(
-    (entry) => entry.type === 'file' && !entry.hardLinkGroup
-  )
-  const changed = files[0]
-  if (changed !== undefined) {
-    const absolute = Buffer.concat([Buffer.from(`${target}/`), changed.path])
-    await fs.writeFile(absolute, 'changed after the snapshot\n')
-    await fs.chmod(absolute, 0o606)
-  }
-
-  const removed = files[1]
-  if (removed !== undefined) {
-    await fs.rm(Buffer.concat([Buffer.from(`${target}/`), removed.path]))
-  }
-
-  return ['added-by-kit.txt', 'added-folder']
-}
-
 async function checkReplace(run: VolumeRun): Promise<string[]> {
   const target = path.join(run.workDir, 'restore-all', 'target')
   await disturb(target, run.source!)
 
   const { problems } = await restoreInto(run, target, 'replace')
   const restored = await treeDigest(target)
-  problems.push(...compareRestored(run.volume, run.source!, restored, run.backup!.warnings))
+  problems.push(...compareRestored(run.volume, run.source!, restored, backupFacts(run)))
   return problems
 }
 
 async function checkMerge(run: VolumeRun): Promise<string[]> {
   const target = path.join(run.workDir, 'restore-all', 'target')
-  const added = await disturb(target, run.source!)
+  const added = [...ADDED_ENTRIES]
+  await disturb(target, run.source!)
 
   const { result, problems } = await restoreInto(run, target, 'merge')
   const restored = await treeDigest(target)
   const isAdded = (shown: string) => isUnder(shown, added)
   problems.push(
-    ...compareRestored(run.volume, run.source!, restored, run.backup!.warnings, {
+    ...compareRestored(run.volume, run.source!, restored, backupFacts(run), {
       skipPath: isAdded,
     })
   )
@@ -273,13 +268,11 @@ async function checkMerge(run: VolumeRun): Promise<string[]> {
 async function checkForget(run: VolumeRun): Promise<string[]> {
   const { engine } = run.settings
   const first = run.backup!.snapshot
-  const second = await callEngine(run.settings, 'backup', (context) =>
-    engine.backup(context, {
-      snapshotId: `conformance-${run.volume.name}-2`,
-      source: { kind: 'path', path: run.volume.path },
-      tags: { volume: run.volume.name },
-    })
-  )
+  const second = await backupFolder(run.settings, {
+    snapshotId: `conformance-${run.volume.name}-2`,
+    folder: run.volume.path,
+    tags: { volume: run.volume.name },
+  })
 
   await callEngine(run.settings, 'forget', (context) =>
     engine.forget(context, { snapshots: [first] })

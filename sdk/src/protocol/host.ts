@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type {
   BackupRequest,
@@ -16,7 +16,7 @@ import type {
   VerifyResult,
 } from '../contract.js'
 import { ENGINE_API_VERSION } from '../contract.js'
-import { CofferError, deserializeError, ProtocolError } from '../errors.js'
+import { CofferError, deserializeError, isCofferError, ProtocolError } from '../errors.js'
 import { MANIFEST_FILE_NAME, type EngineManifest } from '../manifest/types.js'
 import { parseManifest } from '../manifest/validate.js'
 import { SDK_VERSION } from '../version.js'
@@ -58,14 +58,14 @@ export function defaultRunnerPath(): string {
 export async function startEngineProcess(
   options: StartEngineProcessOptions
 ): Promise<EngineProcess> {
-  const manifest = parseManifest(
-    await readFile(join(options.bundleDir, MANIFEST_FILE_NAME), 'utf8')
-  )
+  // Absolute, because the engine runs with the bundle folder as its working folder.
+  const bundleDir = resolvePath(options.bundleDir)
+  const manifest = parseManifest(await readFile(join(bundleDir, MANIFEST_FILE_NAME), 'utf8'))
   const child = spawn(
     options.nodePath ?? process.execPath,
-    [options.runnerPath ?? defaultRunnerPath(), options.bundleDir],
+    [options.runnerPath ?? defaultRunnerPath(), bundleDir],
     {
-      cwd: options.bundleDir,
+      cwd: bundleDir,
       env: engineChildEnvironment(options.env),
       stdio: ['pipe', 'pipe', 'pipe'],
     }
@@ -91,6 +91,8 @@ class EngineHost implements EngineProcess {
   #storage: StorageServer
   #calls: PendingCalls
   #stderrTail: string[] = []
+  /** The reason the host stopped reading stdout, set when the engine wrote non-frame bytes. */
+  #channelError?: ProtocolError
   #exit: Promise<void>
   #exited = false
   #handshake?: { resolve(message: HelloOkMessage): void; reject(error: Error): void }
@@ -108,7 +110,7 @@ class EngineHost implements EngineProcess {
       output: child.stdin,
       streamIdParity: 1,
       onMessage: (message) => this.#onMessage(message),
-      onClose: () => {},
+      onClose: (error) => this.#onChannelClosed(error),
     })
     this.#storage = new StorageServer(this.#connection, options.storage)
     this.#calls = new PendingCalls(
@@ -290,6 +292,27 @@ class EngineHost implements EngineProcess {
     this.#options.onLog?.({ level: 'warn', message: text, source: 'stderr' })
   }
 
+  /**
+   * Handles the end of the engine's stdout. The decoder closes the channel with a `PROTOCOL`
+   * error when stdout carries bytes that are not a frame, most often the output of a child
+   * process that inherited stdout. No frame after them can be trusted, so the engine is killed
+   * and every call fails with that reason instead of the engine's own later crash.
+   */
+  #onChannelClosed(error?: Error): void {
+    if (error === undefined || this.#exited || !isCofferError(error, 'PROTOCOL')) {
+      return
+    }
+
+    const text = leadingText(error.message)
+    const beginning = text === undefined ? '' : ` beginning with ${JSON.stringify(text)}`
+    this.#channelError = new ProtocolError(
+      'PROTOCOL',
+      `engine ${this.manifest.id} wrote non-protocol bytes${beginning} to stdout, so the host closed the channel (${error.message}); child processes must not inherit stdout: start them with stdout 'pipe' or 'ignore', or send their output to stderr`,
+      { cause: error }
+    )
+    this.#kill()
+  }
+
   #onExit(how: string, resolve: () => void): void {
     if (this.#exited) {
       return
@@ -298,9 +321,11 @@ class EngineHost implements EngineProcess {
     this.#exited = true
     const tail =
       this.#stderrTail.length > 0 ? `; last stderr lines: ${this.#stderrTail.join(' | ')}` : ''
-    const error = new ProtocolError('ENGINE_CRASHED', `engine ${this.manifest.id} ${how}${tail}`, {
-      details: { stderr: [...this.#stderrTail] },
-    })
+    const error =
+      this.#channelError ??
+      new ProtocolError('ENGINE_CRASHED', `engine ${this.manifest.id} ${how}${tail}`, {
+        details: { stderr: [...this.#stderrTail] },
+      })
 
     this.#connection.failStreams(error)
     this.#storage.abortAll()
@@ -314,4 +339,20 @@ class EngineHost implements EngineProcess {
       this.#child.kill('SIGKILL')
     }
   }
+}
+
+/**
+ * Returns the 4 bytes that the decoder read as a frame length, as text, when they are printable
+ * ASCII or whitespace: `invalid frame length 1751714304` came from the bytes `hi\n\0`.
+ */
+function leadingText(decoderMessage: string): string | undefined {
+  const match = /invalid frame length (\d+)/.exec(decoderMessage)
+  if (!match) {
+    return undefined
+  }
+
+  const bytes = Buffer.alloc(4)
+  bytes.writeUInt32BE(Number(match[1]) >>> 0)
+  const text = bytes.toString('latin1').replace(/\0+$/, '')
+  return /^[\x20-\x7e\t\n\r]+$/.test(text) ? text : undefined
 }

@@ -42,7 +42,7 @@ describe('runConformance faults', () => {
     expect(report.passed).toBe(false)
     expect(restoreAll?.status).toBe('failed')
     expect(restoreAll?.messages).toContain(
-      '"xattr-dir/xattr-file": xattrs {user.coffer.binary=0x00ff10, user.coffer.text=0x68656c6c6f} != {}'
+      '"xattr-dir/xattr-file": xattrs source {user.coffer.binary=0x00ff10, user.coffer.text=0x68656c6c6f}, restored {}'
     )
   }, 300_000)
 

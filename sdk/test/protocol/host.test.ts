@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdir, readFile, rm } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildEngineBundle } from '../../src/build/build_engine.js'
@@ -71,6 +71,12 @@ describe('engine process handshake', () => {
   it('agrees on API 1', async () => {
     const engine = await start()
     expect(engine.apiVersion).toBe(1)
+    expect(engine.manifest.id).toBe('coffer-test/echo')
+    await engine.close()
+  })
+
+  it('accepts a relative bundle folder', async () => {
+    const engine = await start({ bundleDir: relative(process.cwd(), bundleDir) })
     expect(engine.manifest.id).toBe('coffer-test/echo')
     await engine.close()
   })

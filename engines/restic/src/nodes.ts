@@ -39,14 +39,22 @@ export async function forEachNode(
 ): Promise<void> {
   await repository.run('ls', ['--json', snapshotId], {
     onLine: (line) => {
-      const message = parseJsonLine(line)
-      if (message === null || message.struct_type !== 'node') {
-        return
+      const node = parseNodeLine(line)
+      if (node !== null) {
+        onNode(node)
       }
-
-      onNode(message as unknown as ResticNode)
     },
   })
+}
+
+/** Parses one line of `restic ls --json`. Returns null for lines that are not nodes. */
+export function parseNodeLine(line: string): ResticNode | null {
+  const message = parseJsonLine(line)
+  if (message === null || message.struct_type !== 'node') {
+    return null
+  }
+
+  return message as unknown as ResticNode
 }
 
 /** Converts a Go `os.FileMode` into POSIX permission bits, setuid, setgid and sticky included. */

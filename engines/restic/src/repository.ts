@@ -121,8 +121,8 @@ export class ResticRepository {
 
   /**
    * Runs `restic <command> <args>` against the repository. Rejects with the classified error
-   * (`WRONG_PASSWORD`, `REPOSITORY_LOCKED`, `REPOSITORY_MISSING`, `NOT_FOUND`, `INTERNAL`) unless
-   * the exit code is 0 or in `allowExitCodes`.
+   * (`WRONG_PASSWORD`, `REPOSITORY_LOCKED`, `REPOSITORY_MISSING`, `NOT_FOUND`, `STORAGE`,
+   * `INTERNAL`) unless the exit code is 0 or in `allowExitCodes`.
    */
   async run(command: string, args: string[], options: RunOptions = {}): Promise<ResticOutput> {
     const output = await this.runUnchecked(command, args, options)

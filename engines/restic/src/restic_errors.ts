@@ -8,7 +8,8 @@ const EXIT_REPOSITORY_LOCKED = 11
 const EXIT_WRONG_PASSWORD = 12
 
 /** Cause of a failed restic command, as the engine classifies it. */
-export type ResticFailure = 'missing' | 'locked' | 'wrong-password' | 'not-found' | 'other'
+export type ResticFailure =
+  'missing' | 'locked' | 'lock-failed' | 'wrong-password' | 'not-found' | 'other'
 
 /**
  * Classifies a failed restic command by its exit code (restic 0.17.0+) or, for older versions
@@ -23,7 +24,10 @@ export function classifyFailure(binary: ResticBinary, output: ResticOutput): Res
 
   const text = output.stderr
   if (/wrong password or no key found/i.test(text)) return 'wrong-password'
-  if (/repository is already locked|unable to create lock/i.test(text)) return 'locked'
+  if (/repository is already locked/i.test(text)) return 'locked'
+  // restic prints this for any failure to write its lock file, such as a permission or storage
+  // error. Only the message above means that another process has the repository locked.
+  if (/unable to create lock/i.test(text)) return 'lock-failed'
   if (/Is there a repository at the following location|repository does not exist/i.test(text)) {
     return 'missing'
   }
@@ -62,6 +66,14 @@ export function resticError(
     )
   }
 
+  if (failure === 'lock-failed') {
+    return new CofferError(
+      'STORAGE',
+      `restic ${command} could not create its lock file in the repository at ${repository}: ${stderr}. Check that the destination accepts writes (permissions, free space, connection) and retry`,
+      { details }
+    )
+  }
+
   if (failure === 'missing') {
     return new CofferError(
       'REPOSITORY_MISSING',
@@ -87,11 +99,28 @@ export function resticError(
   )
 }
 
-/** Returns the last few non-empty lines of restic's error output, joined for a message. */
+/**
+ * Returns the last few non-empty lines of restic's error output, joined for a message. Go stack
+ * frames and restic's retry notices are left out, so the lines that remain name the failure.
+ */
 export function lastLines(text: string, count = 4): string {
-  const lines = text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line.length > 0)
+  const raw = text.split('\n')
+  const lines: string[] = []
+  for (let index = 0; index < raw.length; index++) {
+    // restic 0.14 prints a stack frame as a function name, then a tab-indented file and line.
+    if (raw[index + 1]?.startsWith('\t')) {
+      index++
+      continue
+    }
+
+    const line = raw[index]!.trim()
+    if (line.length > 0 && !RETRY_NOTICE.test(line)) {
+      lines.push(line)
+    }
+  }
+
   return lines.slice(-count).join(' / ')
 }
+
+/** restic's notice before it retries a backend request; the final error follows it. */
+const RETRY_NOTICE = /returned error, retrying after/

@@ -2,12 +2,22 @@ import fs from 'node:fs/promises'
 import type { BigIntStats } from 'node:fs'
 import path from 'node:path'
 import { CofferError } from '@coffer/sdk'
-import type { EngineContext, EngineWarning, RestoreRequest, RestoreResult } from '@coffer/sdk'
+import type {
+  EngineContext,
+  EngineWarning,
+  RejectedEntry,
+  RestoreRequest,
+  RestoreResult,
+} from '@coffer/sdk'
+import { forEachNode } from './nodes.js'
 import { randomName, ResticRepository } from './repository.js'
 import type { ResticEngineConfig } from './repository.js'
+import { resticError } from './restic_errors.js'
 import { applyAll, applyPaths, joinBytes } from './restore_apply.js'
 import type { ApplyReport } from './restore_apply.js'
-import { escapePattern } from './link_targets.js'
+import { guardRestore } from './restore_guard.js'
+import type { ListedNode, RestoreGuard } from './restore_guard.js'
+import { readRejectedNames, selectionArguments } from './restore_selection.js'
 import { findSnapshot, rootNameOf } from './snapshots.js'
 import { applyFolderMetadata, digHoles, MIN_SPARSE_SIZE } from './sparse.js'
 
@@ -15,9 +25,11 @@ import { applyFolderMetadata, digHoles, MIN_SPARSE_SIZE } from './sparse.js'
 const STAGING_PREFIX = '.coffer-restore-'
 
 /**
- * Restores a snapshot, or chosen paths of it, into `request.target`. restic restores into a
- * fresh staging folder inside the target, and the entries are then renamed into place, so
- * nothing is written outside the target and nothing is written through a link in it.
+ * Restores a snapshot, or chosen paths of it, into `request.target`. The snapshot's listing is
+ * checked first, and entries that could be written through a link or over another entry are
+ * left out and reported in `rejected`. restic restores into a fresh staging folder inside the
+ * target, and the entries are then renamed into place, so nothing is written outside the target
+ * and nothing is written through a link in it.
  */
 export async function restore(
   context: EngineContext,
@@ -42,24 +54,40 @@ export async function restore(
       paths: paths?.length ?? 'all',
     })
 
-    await fs.mkdir(staging, { mode: 0o700 })
-    // restic reads `--include` values as glob patterns, so the names are escaped.
-    const args = [snapshot.id, '--target', staging]
-    for (const chosen of paths ?? []) {
-      args.push(
-        '--include',
-        `/${escapePattern(rootName)}/${chosen.split('/').map(escapePattern).join('/')}`
-      )
+    const guard = await checkSnapshot(repository, snapshot.id, rootName, paths)
+    if (guard.rejected.length > 0) {
+      context.log('warn', 'restic restore rejected entries of the snapshot', {
+        snapshotId: request.snapshot.id,
+        rejected: guard.rejected.length,
+      })
     }
+
+    if (guard.paths?.length === 0) {
+      return {
+        files: 0,
+        directories: 0,
+        bytesWritten: 0,
+        rejected: guard.rejected,
+        leftInPlace: [],
+        warnings: [],
+      }
+    }
+
+    await fs.mkdir(staging, { mode: 0o700 })
+    const args = [snapshot.id, '--target', staging, ...selectionArguments(rootName, guard)]
     if (repository.binary.sparseRestore) {
       args.push('--sparse')
     }
 
     context.progress({ phase: 'restore', bytesDone: 0 })
-    await repository.run('restore', args)
+    const rejected = [...guard.rejected, ...(await runRestore(repository, args, rootName, guard))]
 
     const stagedRoot = Buffer.from(path.join(staging, rootName))
-    const warnings = await checkChosenPaths(stagedRoot, paths)
+    const warnings = await checkChosenPaths(stagedRoot, guard.paths, rejected.length > 0)
+    if (guard.paths !== undefined && warnings.length === guard.paths.length) {
+      return { files: 0, directories: 0, bytesWritten: 0, rejected, leftInPlace: [], warnings }
+    }
+
     const counts = await countTree(stagedRoot)
     if (!repository.binary.sparseRestore) {
       await digHoles(counts.largeFiles)
@@ -67,7 +95,7 @@ export async function restore(
 
     const rootStats = await fs.lstat(stagedRoot, { bigint: true })
     const report: ApplyReport = { leftInPlace: [] }
-    if (paths === undefined) {
+    if (guard.paths === undefined) {
       await applyAll(
         stagedRoot,
         Buffer.from(target),
@@ -76,7 +104,9 @@ export async function restore(
         report
       )
     } else {
-      const found = paths.filter((chosen) => !warnings.some((warning) => warning.path === chosen))
+      const found = guard.paths.filter(
+        (chosen) => !warnings.some((warning) => warning.path === chosen)
+      )
       await applyPaths(stagedRoot, Buffer.from(target), found, request.mode, report)
     }
 
@@ -88,13 +118,14 @@ export async function restore(
       snapshotId: request.snapshot.id,
       files: counts.files,
       leftInPlace: report.leftInPlace.length,
+      rejected: rejected.length,
     })
 
     return {
       files: counts.files,
       directories: counts.directories,
       bytesWritten: counts.bytes,
-      rejected: [],
+      rejected,
       leftInPlace: report.leftInPlace,
       warnings,
     }
@@ -102,6 +133,51 @@ export async function restore(
     await fs.rm(staging, { recursive: true, force: true })
     await repository.close()
   }
+}
+
+/**
+ * Lists the snapshot's nodes and checks them before anything is restored. The whole snapshot is
+ * listed even for chosen paths, because `restic ls <snapshot> <path>` leaves out the folders
+ * above the path, and the guard checks those too.
+ */
+async function checkSnapshot(
+  repository: ResticRepository,
+  snapshotId: string,
+  rootName: string,
+  paths: string[] | undefined
+): Promise<RestoreGuard> {
+  const nodes: ListedNode[] = []
+  await forEachNode(repository, snapshotId, (node) => {
+    nodes.push({ name: node.name, type: node.type, path: node.path })
+  })
+
+  return guardRestore(nodes, rootName, paths)
+}
+
+/**
+ * Runs `restic restore` and returns the entries its restorer rejected by name. restic exits with
+ * 1 after it skips such a node, so that exit is accepted only when the guard found those names.
+ */
+async function runRestore(
+  repository: ResticRepository,
+  args: string[],
+  rootName: string,
+  guard: RestoreGuard
+): Promise<RejectedEntry[]> {
+  const output = await repository.run('restore', args, { allowExitCodes: [1] })
+  if (output.exitCode === 0) {
+    return []
+  }
+
+  const rejectedNames =
+    guard.invalidNames.size === 0
+      ? null
+      : readRejectedNames(output.stderr, rootName, guard.invalidNames)
+  if (rejectedNames === null) {
+    throw resticError(repository.binary, repository.name, 'restore', output)
+  }
+
+  return rejectedNames
 }
 
 async function checkTarget(target: string): Promise<string> {
@@ -148,7 +224,8 @@ export function normalizePaths(paths: string[] | undefined): string[] | undefine
 
 async function checkChosenPaths(
   stagedRoot: Buffer,
-  paths: string[] | undefined
+  paths: string[] | undefined,
+  hasRejected: boolean
 ): Promise<EngineWarning[]> {
   if (paths === undefined) {
     return []
@@ -166,7 +243,8 @@ async function checkChosenPaths(
     }
   }
 
-  if (warnings.length === paths.length) {
+  // With rejected entries, the result reports them, so an empty restore is no error.
+  if (warnings.length === paths.length && !hasRejected) {
     throw new CofferError(
       'NOT_FOUND',
       `none of the restore paths (${paths.join(', ')}) is in the snapshot. Check them against listFiles`

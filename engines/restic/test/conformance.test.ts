@@ -3,6 +3,7 @@ import path from 'node:path'
 import { afterAll, expect, test } from 'vitest'
 import { formatReport, runConformance } from '@coffer/sdk'
 import { createResticEngine } from '../src/index.js'
+import hostileArtifacts from './hostile_hook.js'
 import { makeTempDir, randomPassword, removeAll, resticBinary } from './helpers.js'
 
 afterAll(removeAll)
@@ -16,6 +17,7 @@ test('conformance kit on local storage', async () => {
     options: { repositoryPassword: randomPassword() },
     workDir: await makeTempDir('conformance'),
     capabilities: manifest.capabilities,
+    hostileArtifacts,
   })
 
   const text = formatReport(report, { onlyFailed: true })

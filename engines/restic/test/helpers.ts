@@ -98,3 +98,35 @@ export function requireEnv<const Name extends string>(
 
   return values
 }
+
+/** A wrapper around restic that records the arguments of every call. */
+export interface ResticSpy {
+  /** Path of the wrapper, to pass as the engine's `binary`. */
+  binary: string
+  /** Returns the arguments of each call so far, in order. */
+  calls(): Promise<string[][]>
+}
+
+/** Writes a wrapper script that records its arguments, then runs `binary` with them. */
+export async function writeResticSpy(binary: string): Promise<ResticSpy> {
+  const folder = await makeTempDir('spy')
+  const log = path.join(folder, 'calls')
+  const wrapper = path.join(folder, 'restic')
+  // Each argument ends with the unit separator (0x1f) and each call with a line break.
+  await fs.writeFile(
+    wrapper,
+    `#!/bin/sh\nfor argument in "$@"; do printf '%s\\037' "$argument"; done >> '${log}'\necho >> '${log}'\nexec '${binary}' "$@"\n`,
+    { mode: 0o755 }
+  )
+
+  return {
+    binary: wrapper,
+    calls: async () => {
+      const text = await fs.readFile(log, 'utf8').catch(() => '')
+      return text
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => line.split('\x1f').slice(0, -1))
+    },
+  }
+}

@@ -5,6 +5,7 @@ import { formatReport, runConformance } from '@coffer/sdk'
 import type { Storage } from '@coffer/sdk'
 import { createResticEngine } from '../src/index.js'
 import { makeTempDir, randomPassword, removeAll, resticBinary } from './helpers.js'
+import hostileArtifacts from './hostile_hook.js'
 import { openS3Storage, openSftpStorage } from './remote_storages.js'
 
 afterAll(removeAll)
@@ -28,6 +29,7 @@ async function conformance(storage: Storage): Promise<void> {
       storage,
       capabilities: manifest.capabilities,
       volumes: ['metadata'],
+      hostileArtifacts,
     })
     expect(report.passed, formatReport(report, { onlyFailed: true })).toBe(true)
   } finally {

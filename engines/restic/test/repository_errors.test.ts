@@ -5,7 +5,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { isCofferError } from '@coffer/sdk'
-import type { BackupResult, LocalStorage } from '@coffer/sdk'
+import type { BackupResult, CofferError, LocalStorage } from '@coffer/sdk'
 import { createResticEngine } from '../src/index.js'
 import {
   makeContext,
@@ -37,15 +37,20 @@ beforeAll(async () => {
 
 afterAll(removeAll)
 
-/** Runs `fn` and returns the code of the CofferError it rejects with. */
-async function errorCode(fn: () => Promise<unknown>): Promise<string> {
+/** Runs `fn` and returns the CofferError it rejects with. */
+async function rejection(fn: () => Promise<unknown>): Promise<CofferError> {
   try {
     await fn()
   } catch (error) {
-    if (isCofferError(error)) return error.code
+    if (isCofferError(error)) return error
     throw error
   }
   throw new Error('expected the call to reject')
+}
+
+/** Runs `fn` and returns the code of the CofferError it rejects with. */
+async function errorCode(fn: () => Promise<unknown>): Promise<string> {
+  return (await rejection(fn)).code
 }
 
 async function repositoryDigest(): Promise<string> {
@@ -142,6 +147,35 @@ describe('restic repository errors', () => {
 
     expect(await locks()).toEqual([])
   })
+
+  test('unwritable locks folder', async () => {
+    // Root writes anywhere, so this restic runs without CAP_DAC_OVERRIDE and then cannot write to
+    // a locks folder owned by another user. restic retries the write for about 45 s first.
+    const wrapper = path.join(await makeTempDir('setpriv'), 'restic')
+    await fs.writeFile(
+      wrapper,
+      `#!/bin/sh\nexec setpriv --bounding-set=-dac_override,-dac_read_search -- '${binary}' "$@"\n`,
+      { mode: 0o755 }
+    )
+    const locksFolder = path.join(storageRoot, 'repository/locks')
+    await fs.chown(locksFolder, 4321, 4321)
+    await fs.chmod(locksFolder, 0o555)
+    try {
+      const forget = async () =>
+        createResticEngine({ binary: wrapper }).forget(await makeContext(storage, password), {
+          snapshots: [first.snapshot],
+        })
+      const error = await rejection(forget)
+      expect(error.code).toBe('STORAGE')
+      expect(error.message).toContain('permission denied')
+      expect(error.message).not.toContain('another running restic process')
+    } finally {
+      await fs.chmod(locksFolder, 0o700)
+      await fs.chown(locksFolder, 0, 0)
+    }
+
+    expect(await engine.listSnapshots(await makeContext(storage, password))).toHaveLength(1)
+  }, 180_000)
 
   test('stale lock removed', async () => {
     const holder = await startLockHolder()

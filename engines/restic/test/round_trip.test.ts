@@ -12,6 +12,7 @@ import {
   randomPassword,
   removeAll,
   resticBinary,
+  writeResticSpy,
 } from './helpers.js'
 import type { LocalStorage } from '@coffer/sdk'
 
@@ -200,20 +201,30 @@ describe('restic round trip', () => {
   })
 
   test('verify levels', async () => {
+    const spy = await writeResticSpy(resticBinary())
+    const spyEngine = createResticEngine({ binary: spy.binary })
+    const checkFlags = async (): Promise<string[]> => {
+      const checks = (await spy.calls()).filter((args) => args[0] === 'check')
+      return checks.at(-1)!.filter((arg) => arg.startsWith('--read-data'))
+    }
+
+    const expectedFlags = { structure: [], metadata: [], data: ['--read-data'] }
     for (const level of ['structure', 'metadata', 'data'] as const) {
-      const result = await engine.verify(await makeContext(storage, password), {
+      const result = await spyEngine.verify(await makeContext(storage, password), {
         snapshot: first.snapshot,
         level,
       })
       expect(result).toEqual({ ok: true, problems: [] })
+      expect(await checkFlags()).toEqual(expectedFlags[level])
     }
 
-    const partial = await engine.verify(await makeContext(storage, password), {
+    const partial = await spyEngine.verify(await makeContext(storage, password), {
       snapshot: first.snapshot,
       level: 'data',
       readFraction: 0.5,
     })
-    expect(partial.ok).toBe(true)
+    expect(partial).toEqual({ ok: true, problems: [] })
+    expect(await checkFlags()).toEqual(['--read-data-subset=50.000%'])
   })
 
   test('forget with prune', async () => {

@@ -1,11 +1,20 @@
 import { spawn } from 'node:child_process'
 import { PassThrough, type Readable } from 'node:stream'
 
+/** Options of `tarFolder`. */
+export interface TarFolderOptions {
+  /**
+   * Called when GNU tar exits with 1, which means a file changed while it was read (the archive
+   * is still complete). With it, exit code 1 ends the stream normally; without it, it is an error.
+   */
+  onFilesChanged?: (stderr: string) => void
+}
+
 /**
  * Streams a folder's content as a tar archive with `./`-relative names and numeric owners, made by
  * the system's tar. A non-zero exit of tar destroys the stream with tar's stderr as the error.
  */
-export function tarFolder(folder: string): Readable {
+export function tarFolder(folder: string, options: TarFolderOptions = {}): Readable {
   const child = spawn('tar', ['--numeric-owner', '-C', folder, '-cf', '-', '.'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -19,6 +28,12 @@ export function tarFolder(folder: string): Readable {
   child.on('error', (error) => output.destroy(new Error(`could not start tar: ${error.message}`)))
   child.on('close', (code) => {
     if (code === 0) {
+      output.end()
+      return
+    }
+
+    if (code === 1 && options.onFilesChanged) {
+      options.onFilesChanged(stderr.trim())
       output.end()
       return
     }

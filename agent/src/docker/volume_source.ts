@@ -122,7 +122,14 @@ async function adaptToEngine(
   }
 
   if (opened.source.kind === 'path' && options.sources.includes('tar-stream')) {
-    const stream = tarFolder(opened.source.path)
+    const folder = opened.source.path
+    const stream = tarFolder(folder, {
+      onFilesChanged: (stderr) =>
+        options.logger.warn(
+          { jobId: options.jobId, folder, tar: stderr },
+          'files changed while tar read the volume, so their copies may be inconsistent'
+        ),
+    })
     const close = async () => {
       stream.destroy()
       await opened.close()

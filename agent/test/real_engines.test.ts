@@ -88,6 +88,15 @@ describe.each<[string, CaptureMethod, () => Record<string, unknown>]>([
     expect(completion.error).toBeUndefined()
     expect(completion.status).toMatch(/^succeeded/)
     expect(recorder.events).toEqual(['pause', 'unpause'])
+    const messages = fixture.controller
+      .record(jobId)
+      .events.map((event) => (event.type === 'log' ? event.message : ''))
+    const tool = engineName === 'tar' ? 'tar' : 'restic'
+    expect(messages).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^engine coffer/${engineName} \\S+, running ${tool} \\d+\\.\\d+`)
+      )
+    )
     const state = (await writer.inspect()).State
     expect(state.Running).toBe(true)
     expect(state.Paused).toBe(false)

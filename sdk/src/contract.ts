@@ -206,8 +206,27 @@ export interface EngineContext {
   progress(progress: Progress): void
 }
 
+/** What an engine adds about itself at run time to the content of its manifest. */
+export interface EngineSelfDescription {
+  /** Versions of the programs the engine runs, by program name, e.g. `{ restic: '0.14.0' }`. */
+  tools?: Record<string, string>
+}
+
+/** An engine as `describe` reports it: its manifest's identity and what it found at run time. */
+export interface EngineDescription {
+  id: string
+  version: string
+  capabilities: EngineCapabilities
+  tools: Record<string, string>
+}
+
 /** The operations every engine implements. */
 export interface EngineOperations {
+  /**
+   * Reports the versions of the programs the engine runs, checked with the call's options (for
+   * example a configured binary path). Optional: without it, `describe` reports no tools.
+   */
+  describe?(context: EngineContext): Promise<EngineSelfDescription>
   /**
    * Checks options beyond the JSON Schema (which the host has already applied). Returns a
    * message per invalid field; an empty object when the options are valid.

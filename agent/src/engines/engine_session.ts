@@ -78,6 +78,14 @@ export async function openEngineSession(options: EngineSessionOptions): Promise<
     workDir: await mkdtemp(join(options.workDir, 'engine-call-')),
   })
 
+  try {
+    await describeInJobLog(engine, await callOptions(), events)
+  } catch (error) {
+    await engine.close().catch(() => {})
+    await storage.close()
+    throw error
+  }
+
   return {
     engine,
     callOptions,
@@ -115,4 +123,29 @@ export function checkLocalDestination(
   }
 
   return { ...config, path: resolved }
+}
+
+// Puts the engine and the versions of the tools it runs at the top of the job's log, and fails
+// the job early when a tool is missing or too old. An engine built with an SDK that predates
+// describe rejects the call as an unknown method, which is only worth a warning.
+async function describeInJobLog(
+  engine: EngineProcess,
+  call: EngineCallOptions,
+  events: EngineSessionOptions['events']
+): Promise<void> {
+  try {
+    const description = await engine.describe(call)
+    const tools = Object.entries(description.tools).map(([name, version]) => `${name} ${version}`)
+    const runs = tools.length > 0 ? `, running ${tools.join(', ')}` : ''
+    events.log('info', `engine ${description.id} ${description.version}${runs}`)
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'PROTOCOL') {
+      throw error
+    }
+
+    events.log(
+      'warn',
+      `engine ${engine.manifest.id} cannot describe itself: ${(error as Error).message}`
+    )
+  }
 }

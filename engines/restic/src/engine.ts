@@ -6,6 +6,7 @@ import { listFiles, listSnapshots } from './list.js'
 import { validateEngineOptions } from './options.js'
 import type { ResticEngineConfig } from './repository.js'
 import { restore } from './restore.js'
+import { checkResticBinary, resticPath } from './restic_binary.js'
 import { verify } from './verify.js'
 
 /** Id of the restic engine, equal to `id` in engine.manifest.json. */
@@ -15,6 +16,10 @@ export const RESTIC_ENGINE_ID = 'coffer/restic'
 export function createResticEngine(config: ResticEngineConfig = {}): Engine {
   return defineEngine({
     id: RESTIC_ENGINE_ID,
+    describe: async () => {
+      const binary = await checkResticBinary(resticPath(config.binary))
+      return { tools: { restic: binary.version } }
+    },
     validateOptions: (options) => validateEngineOptions(options),
     backup: (context, request) => backup(context, config, request),
     listSnapshots: (context) => listSnapshots(context, config),

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { isCofferError } from '@coffer/sdk'
+import { createResticEngine } from '../src/engine.js'
 import { checkResticBinary, compareVersions, MIN_RESTIC_VERSION } from '../src/restic_binary.js'
 import { makeTempDir, removeAll, resticBinary } from './helpers.js'
 
@@ -39,6 +40,18 @@ describe('restic binary', () => {
 
   test('unreadable output rejected', async () => {
     const error = await checkResticBinary(await fakeRestic('something else')).catch((e) => e)
+    expect(isCofferError(error, 'UNSUPPORTED')).toBe(true)
+  })
+
+  test('describe reports the version', async () => {
+    const binary = await fakeRestic('restic 0.16.4 compiled with go1.21 on linux/amd64')
+    const engine = createResticEngine({ binary })
+    expect(await engine.describe!({} as never)).toEqual({ tools: { restic: '0.16.4' } })
+  })
+
+  test('describe rejects an old restic', async () => {
+    const binary = await fakeRestic('restic 0.9.6 compiled with go1.13 on linux/amd64')
+    const error = await createResticEngine({ binary }).describe!({} as never).catch((e) => e)
     expect(isCofferError(error, 'UNSUPPORTED')).toBe(true)
   })
 

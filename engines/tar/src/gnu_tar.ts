@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process'
+import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 import type { EngineWarning } from '@coffer/sdk'
 import { CofferError } from '@coffer/sdk'
@@ -132,4 +132,36 @@ function warningCode(message: string): string {
   }
 
   return 'TAR_WARNING'
+}
+
+/**
+ * Reports the version of GNU tar, which the engine runs for every backup and restore. Rejects with
+ * `UNSUPPORTED` when tar is missing or is not GNU tar.
+ */
+export async function describeTools(): Promise<{ tools: Record<string, string> }> {
+  const output = await new Promise<string>((resolve, reject) => {
+    execFile(
+      TAR_BINARY,
+      ['--version'],
+      { env: { LC_ALL: 'C', PATH: process.env.PATH } },
+      (error, stdout) =>
+        error
+          ? reject(
+              new CofferError(
+                'UNSUPPORTED',
+                `cannot run ${TAR_BINARY} --version: ${error.message}; install GNU tar`
+              )
+            )
+          : resolve(stdout)
+    )
+  })
+  const version = /^tar \(GNU tar\) (\S+)/.exec(output)?.[1]
+  if (!version) {
+    throw new CofferError(
+      'UNSUPPORTED',
+      `${TAR_BINARY} is not GNU tar (it printed "${output.split('\n')[0]}"); install GNU tar`
+    )
+  }
+
+  return { tools: { tar: version } }
 }

@@ -107,6 +107,20 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   }
   const checks = new CheckRunner(options.onCheck)
 
+  await checks.run('describe', async () => {
+    const describe = options.engine.describe
+    if (describe === undefined) {
+      return []
+    }
+
+    const own = await callEngine(settings, 'describe', (context) =>
+      describe.call(options.engine, context)
+    )
+    return Object.entries(own.tools ?? {})
+      .filter(([, version]) => typeof version !== 'string' || version.trim() === '')
+      .map(([name]) => `describe reported tool ${name} without a version`)
+  })
+
   await checks.run('validateOptions', async () => {
     const validate = options.engine.validateOptions
     if (validate === undefined) {

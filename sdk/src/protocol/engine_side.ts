@@ -2,7 +2,12 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
-import type { Engine, EngineContext } from '../contract.js'
+import type {
+  Engine,
+  EngineContext,
+  EngineDescription,
+  EngineSelfDescription,
+} from '../contract.js'
 import { CofferError, isCofferError, ProtocolError, serializeError } from '../errors.js'
 import { sha256OfFile } from '../bundle/digest.js'
 import { MANIFEST_FILE_NAME, type EngineManifest } from '../manifest/types.js'
@@ -149,6 +154,11 @@ export function serveEngine(options: ServeEngineOptions): void {
       throw new ProtocolError('PROTOCOL', `unknown method ${JSON.stringify(message.method)}`)
     }
 
+    if (message.method === 'describe') {
+      const own = target.describe ? await target.describe(context) : {}
+      return describeEngine(manifest!, own)
+    }
+
     if (message.method === 'validateOptions') {
       return target.validateOptions ? await target.validateOptions(message.options) : {}
     }
@@ -216,4 +226,25 @@ async function loadEngine(bundleDir: string, manifest: EngineManifest): Promise<
     manifestName: MANIFEST_FILE_NAME,
   })
   return module.default as Engine
+}
+
+// Identity and capabilities come from the verified manifest, so an engine cannot report others.
+function describeEngine(manifest: EngineManifest, own: EngineSelfDescription): EngineDescription {
+  const tools: Record<string, string> = {}
+  for (const [name, version] of Object.entries(own.tools ?? {})) {
+    if (typeof version !== 'string') {
+      throw new CofferError(
+        'INTERNAL',
+        `describe returned an invalid version for tool "${name}": expected a string such as "1.2.3"`
+      )
+    }
+    tools[name] = version
+  }
+
+  return {
+    id: manifest.id,
+    version: manifest.version,
+    capabilities: manifest.capabilities,
+    tools,
+  }
 }

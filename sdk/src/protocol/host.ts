@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import type {
   BackupRequest,
   BackupResult,
+  EngineDescription,
   FileEntry,
   ForgetRequest,
   ListFilesRequest,
@@ -184,6 +185,11 @@ class EngineHost implements EngineProcess {
       clearTimeout(timer)
       this.#handshake = undefined
     }
+  }
+
+  /** Returns the engine's identity from its manifest and the versions of the tools it runs. */
+  describe(call: EngineCallOptions) {
+    return this.#call<EngineDescription>('describe', call, undefined)
   }
 
   validateOptions(call: EngineCallOptions) {

@@ -1,6 +1,7 @@
 import type {
   BackupRequest,
   BackupResult,
+  EngineDescription,
   FileEntry,
   ForgetRequest,
   ListFilesRequest,
@@ -68,6 +69,8 @@ export interface EngineProcess {
   /** The engine API major both sides agreed on. */
   readonly apiVersion: number
   readonly pid: number
+  /** Returns the manifest's id, version and capabilities and the versions of the engine's tools. */
+  describe(call: EngineCallOptions): Promise<EngineDescription>
   validateOptions(call: EngineCallOptions): Promise<Record<string, string>>
   backup(call: EngineCallOptions, request: BackupRequest): Promise<BackupResult>
   listSnapshots(call: EngineCallOptions): Promise<StoredSnapshot[]>

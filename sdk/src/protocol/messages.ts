@@ -32,10 +32,18 @@ export interface HelloRejectMessage {
 
 /** Names of the operations a host can call. */
 export type CallMethod =
-  'validateOptions' | 'backup' | 'listSnapshots' | 'listFiles' | 'restore' | 'forget' | 'verify'
+  | 'describe'
+  | 'validateOptions'
+  | 'backup'
+  | 'listSnapshots'
+  | 'listFiles'
+  | 'restore'
+  | 'forget'
+  | 'verify'
 
 /** Every method, for validation of incoming calls. */
 export const CALL_METHODS: readonly CallMethod[] = [
+  'describe',
   'validateOptions',
   'backup',
   'listSnapshots',

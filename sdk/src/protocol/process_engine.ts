@@ -52,6 +52,10 @@ export function processEngine(manifest: EngineManifest, options: ProcessEngineOp
         engine.validateOptions({ options: engineOptions })
       )
     },
+    describe: (context) =>
+      run(context, async (engine) => ({
+        tools: (await engine.describe(callOptions(context))).tools,
+      })),
     backup: (context, request) =>
       run(context, (engine) => engine.backup(callOptions(context), request)),
     listSnapshots: (context) =>

@@ -75,6 +75,16 @@ describe('engine process handshake', () => {
     await engine.close()
   })
 
+  it('describes the engine from its manifest', async () => {
+    const engine = await start()
+    const description = await engine.describe({ options: {} })
+    expect(description.id).toBe('coffer-test/echo')
+    expect(description.version).toBe('1.2.3')
+    expect(description.capabilities).toEqual(engine.manifest.capabilities)
+    expect(description.tools).toEqual({})
+    await engine.close()
+  })
+
   it('accepts a relative bundle folder', async () => {
     const engine = await start({ bundleDir: relative(process.cwd(), bundleDir) })
     expect(engine.manifest.id).toBe('coffer-test/echo')

@@ -206,7 +206,7 @@ export interface EngineContext {
   progress(progress: Progress): void
 }
 
-/** What an engine adds about itself at run time to the content of its manifest. */
+/** Run-time facts that an engine adds to its manifest, such as the versions of its tools. */
 export interface EngineSelfDescription {
   /** Versions of the programs the engine runs, by program name, e.g. `{ restic: '0.14.0' }`. */
   tools?: Record<string, string>

@@ -35,7 +35,7 @@ export async function readEnginePackage(packageDir: string): Promise<EnginePacka
   const dir = resolve(packageDir)
   const packagePath = resolve(dir, 'package.json')
   const packageJson = await readJson(packagePath, 'INVALID_ARGUMENT', {
-    what: 'package.json',
+    description: 'package.json',
     whenMissing:
       'pass the folder of the engine package (the one with package.json) as "coffer-engine build <dir>" or --package <dir>',
   })
@@ -51,7 +51,7 @@ export async function readEnginePackage(packageDir: string): Promise<EnginePacka
   const manifestPath = resolve(dir, field.manifest)
   const manifest = validateManifestSource(
     await readJson(manifestPath, 'INVALID_MANIFEST', {
-      what: 'source manifest',
+      description: 'source manifest',
       whenMissing: `create it, or correct "coffer": { "manifest" } in ${packagePath}`,
     }),
     manifestPath

@@ -4,13 +4,13 @@ import { CofferError } from '../errors.js'
 /** The role of a file and the next step when it is missing, as `readInputFile` reports them. */
 export interface InputFileRole {
   /** The file's role, such as "signature file". */
-  what: string
+  description: string
   /** The next step when the file does not exist, such as "sign the bundle first". */
   whenMissing: string
 }
 
 /**
- * Reads a file the user named. Raises `NOT_FOUND` ("<what> not found: <path>; <next step>") when
+ * Reads a file the user named. Raises `NOT_FOUND` ("<description> not found: <path>; <next step>") when
  * it does not exist and `INVALID_ARGUMENT` when it is a folder or cannot be read. Messages name
  * the path and the error code, never the file's content.
  */
@@ -26,15 +26,19 @@ export async function readInputFile(path: string, role: InputFileRole): Promise<
 export function inputFileError(error: unknown, path: string, role: InputFileRole): CofferError {
   const code = (error as NodeJS.ErrnoException).code
   if (code === 'ENOENT' || code === 'ENOTDIR') {
-    return new CofferError('NOT_FOUND', `${role.what} not found: ${path}; ${role.whenMissing}`, {
-      details: { path },
-    })
+    return new CofferError(
+      'NOT_FOUND',
+      `${role.description} not found: ${path}; ${role.whenMissing}`,
+      {
+        details: { path },
+      }
+    )
   }
 
   if (code === 'EISDIR') {
     return new CofferError(
       'INVALID_ARGUMENT',
-      `${role.what} ${path} is a folder; pass the path of the file itself`,
+      `${role.description} ${path} is a folder; pass the path of the file itself`,
       { details: { path } }
     )
   }
@@ -42,7 +46,7 @@ export function inputFileError(error: unknown, path: string, role: InputFileRole
   const reason = code === 'EACCES' ? 'permission denied' : (code ?? (error as Error).message)
   return new CofferError(
     'INVALID_ARGUMENT',
-    `cannot read ${role.what} ${path}: ${reason}; check the path and its permissions`,
+    `cannot read ${role.description} ${path}: ${reason}; check the path and its permissions`,
     { details: { path, code } }
   )
 }

@@ -47,7 +47,7 @@ export function describePublicKey(key: KeyObject): PublicKeyInfo {
 }
 
 const PRIVATE_KEY_FILE: InputFileRole = {
-  what: 'private key file',
+  description: 'private key file',
   whenMissing:
     'check the path, or create a key with "coffer-engine keygen --out <file>" and sign with that file',
 }

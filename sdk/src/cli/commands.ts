@@ -129,23 +129,23 @@ export async function verifyCommand(
 }
 
 const BUNDLE_TO_SIGN: InputFileRole = {
-  what: 'bundle',
+  description: 'bundle',
   whenMissing: 'build it with "coffer-engine build", or check the path',
 }
 
 const BUNDLE_TO_VERIFY: InputFileRole = {
-  what: 'bundle',
+  description: 'bundle',
   whenMissing: 'check the path, or download the bundle again',
 }
 
 const SIGNATURE_FILE: InputFileRole = {
-  what: 'signature file',
+  description: 'signature file',
   whenMissing:
     'sign the bundle with "coffer-engine sign <bundle>" (author), download the .sig next to the bundle (host), or pass --signature <file>',
 }
 
 const TRUSTED_KEYS_FILE: InputFileRole = {
-  what: 'trusted keys file',
+  description: 'trusted keys file',
   whenMissing: 'pass a file with one "ed25519:<base64>" public key per line, or use --trust',
 }
 

@@ -50,8 +50,8 @@ export function openSource(kind: BackupSourceKind, folder: string): OpenedSource
       if (code === 0 || code === 1) {
         stream.end()
       } else {
-        const how = signal ?? `code ${code}`
-        stream.destroy(new Error(`tar of ${folder} exited with ${how}: ${stderr.trim()}`))
+        const exitStatus = signal ?? `code ${code}`
+        stream.destroy(new Error(`tar of ${folder} exited with ${exitStatus}: ${stderr.trim()}`))
       }
 
       resolve()

@@ -26,7 +26,7 @@ export interface EngineExportFacts {
   operationTypes: Record<string, string>
 }
 
-/** Names of the module and manifest as the reader of the message sees them. */
+/** Names of the module and manifest as error messages show them. */
 export interface EngineExportLabels {
   /** The module, such as `engine.js` in a bundle or `./src/index.ts` in a package. */
   moduleName: string

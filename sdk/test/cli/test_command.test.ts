@@ -23,7 +23,7 @@ beforeAll(async () => {
     outDir: join(folder.path, 'out'),
   })
   bundlePath = built.bundlePath
-  // Lets nobody read the bundle and the options files, as a user reads their own.
+  // Lets the `nobody` user read the bundle and the options files, as users read their own.
   await chmod(folder.path, 0o755)
 })
 
@@ -178,7 +178,7 @@ describe('coffer-engine test as non-root', () => {
         withWorkFolder(
           async (work) => {
             created = work
-            // A folder of root's inside, as the corpus has, which nobody cannot empty.
+            // A folder owned by root inside, as the corpus has, which the `nobody` user cannot empty.
             setEffectiveUid(0)
             await mkdir(join(work, 'owned-by-root'))
             await writeFile(join(work, 'owned-by-root', 'file'), '')

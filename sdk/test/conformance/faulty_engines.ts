@@ -7,7 +7,7 @@ import type { HostileArtifactsHook } from '../../src/conformance/index.js'
 import { referenceEngine } from './reference_engine.js'
 
 /**
- * An engine that pretends to reject hostile entries: `hostileHook` stores a harmless snapshot
+ * Creates an engine that pretends to reject hostile entries: `hostileHook` stores a harmless snapshot
  * for each hostile case and remembers the entries the kit expects in `rejected`, and `restore`
  * reports exactly those. With `escapeInReplace`, a replace restore also writes a file beside the
  * target, so only the replace-mode hostile checks can catch it.
@@ -48,7 +48,7 @@ export function pretendSafeEngine(options: { escapeInReplace: boolean; emptyFold
 }
 
 /**
- * An engine whose snapshots list only the index as an artifact, with the archive stored beside
+ * Creates an engine whose snapshots list only the index as an artifact, with the archive stored beside
  * it, and whose verify reads only the listed artifacts: its `data` level never reads the archive.
  */
 export function unlistedArchiveEngine(): Engine {
@@ -64,7 +64,7 @@ export function unlistedArchiveEngine(): Engine {
 }
 
 /**
- * The reference engine with `tar-stream` sources: it extracts the stream into its scratch folder
+ * Creates the reference engine with `tar-stream` sources. It extracts the stream into its scratch folder
  * and backs that folder up. `sourceKinds` records the kind of every backup. With `dropOwners`,
  * tar extracts without owners, so every file restores as root's.
  */

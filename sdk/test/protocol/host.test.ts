@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, readFile, rm } from 'node:fs/promises'
-import { dirname, join, relative } from 'node:path'
+import { mkdir, readFile } from 'node:fs/promises'
+import { join, relative } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildEngineBundle } from '../../src/build/build_engine.js'
 import { packBundle } from '../../src/bundle/pack.js'
 import { readTar } from '../../src/bundle/tar.js'
 import { unpackBundle } from '../../src/bundle/unpack.js'
@@ -16,8 +15,9 @@ import {
   type EngineLogEntry,
   type StartEngineProcessOptions,
 } from '../../src/protocol/host.js'
-import { LocalStorage } from '../../src/storage_local.js'
-import { buildRunner, temporaryFolder, TEST_ENGINE_DIR } from '../helpers.js'
+import type { LocalStorage } from '../../src/storage_local.js'
+import { TEST_ENGINE_DIR, type temporaryFolder } from '../helpers.js'
+import { createEngineFixture, type EngineFixture } from './engine_fixture.js'
 
 const MiB = 1024 * 1024
 const SECRET = 'hunter2-correct-horse-battery'
@@ -49,22 +49,15 @@ async function rejection(promise: Promise<unknown>): Promise<CofferError> {
   return error as CofferError
 }
 
+let fixture: EngineFixture
+
 beforeAll(async () => {
-  folder = await temporaryFolder('protocol')
-  runnerPath = await buildRunner()
-  const built = await buildEngineBundle({
-    packageDir: TEST_ENGINE_DIR,
-    outDir: join(folder.path, 'out'),
-  })
-  bundleDir = join(folder.path, 'engine')
-  await unpackBundle(built.bytes, bundleDir)
-  await mkdir(join(folder.path, 'storage'))
-  storage = new LocalStorage(join(folder.path, 'storage'))
+  fixture = await createEngineFixture(TEST_ENGINE_DIR, 'protocol')
+  ;({ folder, runnerPath, bundleDir, storage } = fixture)
 })
 
 afterAll(async () => {
-  await folder?.remove()
-  await rm(dirname(runnerPath), { recursive: true, force: true })
+  await fixture?.remove()
 })
 
 describe('engine process handshake', () => {

@@ -1,13 +1,9 @@
-import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildEngineBundle } from '../../src/build/build_engine.js'
-import { unpackBundle } from '../../src/bundle/unpack.js'
 import { isCofferError } from '../../src/errors.js'
 import { startEngineProcess } from '../../src/protocol/host.js'
-import { LocalStorage } from '../../src/storage_local.js'
-import { buildRunner, temporaryFolder } from '../helpers.js'
+import { createEngineFixture, type EngineFixture } from './engine_fixture.js'
 
 const STDOUT_ENGINE_DIR = join(
   dirname(fileURLToPath(import.meta.url)),
@@ -16,31 +12,19 @@ const STDOUT_ENGINE_DIR = join(
   'stdout_engine'
 )
 
-let folder: Awaited<ReturnType<typeof temporaryFolder>>
-let runnerPath: string
-let bundleDir: string
-let storage: LocalStorage
+let fixture: EngineFixture
 
 beforeAll(async () => {
-  folder = await temporaryFolder('host-stdout')
-  runnerPath = await buildRunner()
-  const built = await buildEngineBundle({
-    packageDir: STDOUT_ENGINE_DIR,
-    outDir: join(folder.path, 'out'),
-  })
-  bundleDir = join(folder.path, 'engine')
-  await unpackBundle(built.bytes, bundleDir)
-  await mkdir(join(folder.path, 'storage'))
-  storage = new LocalStorage(join(folder.path, 'storage'))
+  fixture = await createEngineFixture(STDOUT_ENGINE_DIR, 'host-stdout')
 })
 
 afterAll(async () => {
-  await folder?.remove()
-  await rm(dirname(runnerPath), { recursive: true, force: true })
+  await fixture?.remove()
 })
 
 describe('engine that writes to stdout', () => {
   it('fails the call naming stray stdout bytes', async () => {
+    const { bundleDir, storage, runnerPath, folder } = fixture
     const engine = await startEngineProcess({ bundleDir, storage, runnerPath })
     const error = await engine
       .backup(
